@@ -1,0 +1,59 @@
+"""The Flask application factory: settings, services, routes and error handlers, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from config import Settings
+from identity.resolver import build_resolver
+from log_setup import configure_logging
+from problems import register_problem_handlers
+from services import EXTENSION_KEY, Services
+from shared_state import open_shared_state
+from stackone.client import StackOneClient
+from stackone.directory import AccountDirectory
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from an environment mapping (os.environ by default); raises ConfigError when incomplete."""
+    settings = Settings.from_env(env)
+    app = Flask(__name__)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    configure_logging(
+        settings.log_level,
+        secrets=(settings.stackone_api_key, settings.jwt_secret or "", settings.legacy_secret_key or "",
+                 *settings.webhook_secrets),
+    )
+
+    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout)
+    shared = open_shared_state(settings.state_dir)
+    app.extensions[EXTENSION_KEY] = Services(
+        settings=settings,
+        client=client,
+        accounts=AccountDirectory(
+            client,
+            shared,
+            account_ttl=settings.account_cache_ttl,
+            connectors_ttl=settings.connectors_cache_ttl,
+            enabled_providers=settings.enabled_providers,
+        ),
+        resolver=build_resolver(settings),
+        shared=shared,
+    )
+
+    register_problem_handlers(app)
+    from views.health import bp as health_bp
+    from views.sessions import bp as sessions_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(sessions_bp)
+    logging.getLogger(__name__).info(
+        "ready: StackOne at %s, owner from %s", settings.stackone_api_url, settings.owner_auth
+    )
+    return app
+

@@ -1,0 +1,154 @@
+"""Settings read from the environment once, in the app factory; a missing secret is a start-up error."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+CATEGORIES = (
+    "ats", "hris", "hris-legacy", "crm", "iam", "marketing", "lms", "stackone",
+    "documents", "ticketing", "screening", "messaging", "accounting", "scheduling",
+)
+OWNER_AUTH_MODES = ("jwt", "flask-session")
+DEFAULT_SERVICE_NAME = "stackone-connect-backend"
+
+
+# A ClickException so that `flask --app app ...` prints this one line instead of a traceback;
+# gunicorn.conf.py and wsgi.py print the same line.
+class ConfigError(click.ClickException):
+    """The environment lacks or garbles a setting the service cannot run without."""
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}")
+    return value
+
+
+def _pem(env: Mapping[str, str], name: str) -> str | None:
+    """Read a PEM given inline or as a path to a file."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if raw.startswith("-----BEGIN"):
+        return raw.replace("\\n", "\n")
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{name} is neither a PEM key nor a readable file")
+    return path.read_text()
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL (got {raw!r})")
+    return level
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment, validated."""
+
+    stackone_api_key: str = field(repr=False)
+    owner_auth: str
+    stackone_api_url: str = "https://api.stackone.com"
+    stackone_hub_url: str = "https://app.stackone.com/embedded/integrations"
+    stackone_timeout: float = 10.0
+    enabled_providers: frozenset[str] | None = None
+    connectors_cache_ttl: int = 300
+    account_cache_ttl: int = 0
+    state_dir: str = ""
+    service_name: str = DEFAULT_SERVICE_NAME
+    metadata: dict = field(default_factory=dict)
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    legacy_secret_key: str | None = field(default=None, repr=False)
+    legacy_session_cookie: str = "session"
+    legacy_session_max_age: int = 31 * 24 * 3600
+    owner_id_field: str = "org_id"
+    owner_name_field: str = "org_name"
+    owner_username_field: str = "email"
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from an environment mapping (os.environ by default)."""
+        env = os.environ if env is None else env
+        api_key = env.get("STACKONE_API_KEY", "").strip()
+        if not api_key:
+            raise ConfigError("STACKONE_API_KEY is not set: the service cannot call StackOne without it")
+        owner_auth = env.get("OWNER_AUTH", "").strip()
+        if owner_auth not in OWNER_AUTH_MODES:
+            raise ConfigError(f"OWNER_AUTH must be one of {', '.join(OWNER_AUTH_MODES)} (got {owner_auth!r})")
+
+        jwt_secret = env.get("OWNER_JWT_SECRET") or None
+        jwt_public_key = _pem(env, "OWNER_JWT_PUBLIC_KEY")
+        legacy_secret = env.get("LEGACY_SECRET_KEY") or None
+        if owner_auth == "jwt" and not (jwt_secret or jwt_public_key):
+            raise ConfigError("OWNER_AUTH=jwt needs OWNER_JWT_SECRET (HS256) or OWNER_JWT_PUBLIC_KEY (RS256/ES256)")
+        if owner_auth == "jwt" and jwt_secret and jwt_public_key:
+            raise ConfigError("set only one of OWNER_JWT_SECRET and OWNER_JWT_PUBLIC_KEY")
+        if owner_auth == "flask-session" and not legacy_secret:
+            raise ConfigError("OWNER_AUTH=flask-session needs LEGACY_SECRET_KEY, the legacy Flask app's SECRET_KEY")
+
+        service_name = env.get("SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME
+        metadata = {"source": service_name}
+        if env.get("STACKONE_METADATA", "").strip():
+            try:
+                metadata = json.loads(env["STACKONE_METADATA"])
+            except ValueError:
+                raise ConfigError("STACKONE_METADATA must be a JSON object") from None
+            if not isinstance(metadata, dict):
+                raise ConfigError("STACKONE_METADATA must be a JSON object")
+
+        webhook_secrets = _split(env.get("STACKONE_WEBHOOK_SECRETS"))
+        # Account lookups are cached only when webhooks can tell us a new account exists;
+        # without them a cached "no account yet" would send the next user to create a duplicate.
+        default_account_ttl = 60 if webhook_secrets else 0
+        enabled = _split(env.get("STACKONE_ENABLED_PROVIDERS"))
+        return cls(
+            stackone_api_key=api_key,
+            owner_auth=owner_auth,
+            stackone_api_url=(env.get("STACKONE_API_URL", "").strip() or cls.stackone_api_url).rstrip("/"),
+            stackone_hub_url=env.get("STACKONE_HUB_URL", "").strip() or cls.stackone_hub_url,
+            stackone_timeout=_number(env, "STACKONE_TIMEOUT", 10.0, minimum=0.1),
+            enabled_providers=frozenset(p.lower() for p in enabled) if enabled else None,
+            connectors_cache_ttl=int(_number(env, "CONNECTORS_CACHE_TTL", 300)),
+            account_cache_ttl=int(_number(env, "ACCOUNT_CACHE_TTL", default_account_ttl)),
+            state_dir=env.get("STATE_DIR", "").strip()
+            or os.path.join(tempfile.gettempdir(), f"{service_name}-state-{os.getuid()}"),
+            service_name=service_name,
+            metadata=metadata,
+            jwt_secret=jwt_secret,
+            jwt_public_key=jwt_public_key,
+            jwt_issuer=env.get("OWNER_JWT_ISSUER") or None,
+            jwt_audience=env.get("OWNER_JWT_AUDIENCE") or None,
+            legacy_secret_key=legacy_secret,
+            legacy_session_cookie=env.get("LEGACY_SESSION_COOKIE", "").strip() or "session",
+            legacy_session_max_age=int(_number(env, "LEGACY_SESSION_MAX_AGE", 31 * 24 * 3600, minimum=1)),
+            owner_id_field=env.get("OWNER_ID_FIELD", "").strip() or "org_id",
+            owner_name_field=env.get("OWNER_NAME_FIELD", "").strip() or "org_name",
+            owner_username_field=env.get("OWNER_USERNAME_FIELD", "").strip() or "email",
+            webhook_secrets=webhook_secrets,
+            log_level=_log_level(env.get("LOG_LEVEL", "")),
+        )

@@ -1,0 +1,72 @@
+"""One path from an owner and a validated request to a StackOne session: policy first, then the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from identity.owner import Owner
+from policy import AccountLookup, Action, Decision, SessionRequest, decide
+from stackone.client import StackOneClient
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A minted connect session: what the policy decided and what StackOne gave back."""
+
+    decision: Decision
+    token: str
+    link: str
+    expires_in: int
+    expires_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields common to both endpoints' answers (camelCase, ISO 8601 UTC)."""
+        body: dict[str, Any] = {
+            "token": self.token,
+            "action": self.decision.action.value,
+            "provider": self.decision.provider,
+            "expiresIn": self.expires_in,
+            "expiresAt": self.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        if self.decision.action is Action.UPDATE:
+            body["accountId"] = self.decision.account_id
+        return body
+
+
+def session_payload(owner: Owner, request: SessionRequest, decision: Decision, metadata: dict) -> dict[str, Any]:
+    """The POST /connect_sessions body: owner from the login, the rest from the decision and request."""
+    payload: dict[str, Any] = {
+        "origin_owner_id": owner.id,
+        "origin_owner_name": owner.name,
+        "origin_username": request.origin_username or owner.username,
+        "provider": decision.provider,
+        "categories": list(request.categories) or None,
+        "account_id": decision.account_id,
+        "label": request.label,
+        "expires_in": request.expires_in,
+        "metadata": metadata,
+    }
+    if decision.action is Action.MULTIPLE:
+        payload["multiple"] = True  # only sent when true; `provider_version` is never sent
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def open_session(
+    owner: Owner,
+    request: SessionRequest,
+    *,
+    accounts: AccountLookup,
+    client: StackOneClient,
+    metadata: dict,
+    hub_url: str,
+) -> IssuedSession:
+    """Decide, then mint the session; a refusal raises before StackOne is called."""
+    decision = decide(owner, request, accounts)
+    started = datetime.now(UTC)
+    session = client.create_connect_session(session_payload(owner, request, decision, metadata))
+    link = session.auth_link_url or f"{hub_url}?{urlencode({'token': session.token})}"
+    expires_at = started + timedelta(seconds=request.expires_in)
+    return IssuedSession(decision, session.token, link, request.expires_in, expires_at)

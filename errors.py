@@ -1,0 +1,76 @@
+"""The service's own error type: every refusal carries its HTTP status, a stable code and a safe message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base of every error the service answers on purpose; rendered as an RFC 9457 problem."""
+
+    status: int = 500
+    code: str = "internal_error"
+    title: str = "Internal server error"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        # Extra members of the problem body (e.g. `candidates`); must be safe to show the caller.
+        self.extra = extra
+        self.headers = headers or {}
+
+
+class Unauthorized(ServiceError):
+    """No identity, a bad signature, an expired token or a missing owner claim."""
+
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class OwnerFieldsForbidden(ServiceError):
+    """The client tried to name the account owner, which only the login may do."""
+
+    status = 400
+    code = "owner_fields_forbidden"
+    title = "Owner fields are not accepted"
+
+
+class InvalidJSON(ServiceError):
+    """The body is not well-formed JSON, or not a JSON object."""
+
+    status = 400
+    code = "invalid_json"
+    title = "Invalid JSON body"
+
+
+class UnsupportedMediaType(ServiceError):
+    """The body is not declared as JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class InvalidRequest(ServiceError):
+    """Field-level validation errors (422), with the errors per field."""
+
+    status = 422
+    code = "validation_error"
+    title = "Validation failed"
+
+
+class WebhookUnavailable(ServiceError):
+    """Webhooks cannot be verified because no signing secret is configured."""
+
+    status = 503
+    code = "webhooks_not_configured"
+    title = "Webhooks are not configured"
+
+
+class BadSignature(ServiceError):
+    """A webhook whose signature is missing or does not match any configured secret."""
+
+    status = 401
+    code = "invalid_signature"
+    title = "Invalid webhook signature"

@@ -1,0 +1,39 @@
+"""The account owner value: the customer organisation a StackOne account belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The owner StackOne records as origin_owner_id / origin_owner_name, plus the acting user."""
+
+    id: str
+    name: str
+    username: str | None = None
+
+
+def _text(value: Any) -> str | None:
+    # Organisation ids are often integers in the customer's own database; accept those, nothing else.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def owner_from_claims(claims: Mapping[str, Any], id_field: str, name_field: str, username_field: str) -> Owner:
+    """Pick the owner out of verified claims (a JWT payload or a session dict); 401 when incomplete."""
+    owner_id = _text(claims.get(id_field))
+    owner_name = _text(claims.get(name_field))
+    if owner_id is None or owner_name is None:
+        raise Unauthorized("The login does not name the organisation that owns the account")
+    username = claims.get(username_field)
+    return Owner(id=owner_id, name=owner_name, username=username.strip() if isinstance(username, str) else None)

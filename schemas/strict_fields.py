@@ -1,0 +1,29 @@
+"""Fields that take JSON's own types only: no "yes" or 1 for a boolean, no "3600" or true for a number."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+
+class StrictBoolean(fields.Boolean):
+    """Accepts JSON true/false only."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        # `1 in {True}` is true in Python, so the base field's truthy sets cannot express this.
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """Accepts JSON integers only (bool is an int subclass in Python, so refuse it by name)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -1,0 +1,37 @@
+"""The per-app objects (settings, StackOne client, account directory, owner resolver), kept on the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cachelib import BaseCache
+from flask import current_app, request
+
+from config import Settings
+from identity.owner import Owner
+from identity.resolver import OwnerResolver
+from stackone.client import StackOneClient
+from stackone.directory import AccountDirectory
+
+EXTENSION_KEY = "stackone_connect"
+
+
+@dataclass
+class Services:
+    """Built once by create_app; every worker process has its own (and so its own connection pool)."""
+
+    settings: Settings
+    client: StackOneClient
+    accounts: AccountDirectory
+    resolver: OwnerResolver
+    shared: BaseCache
+
+
+def services() -> Services:
+    """The current app's services."""
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def current_owner() -> Owner:
+    """The caller's owner, from the configured login; raises Unauthorized (401)."""
+    return services().resolver.resolve(request.headers, request.cookies)

@@ -1,0 +1,187 @@
+"""The one HTTP client for StackOne: a pooled session, a timeout on every call, errors mapped to ours."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from policy.refusals import AccountNotFound, ProviderNotEnabled
+from stackone.errors import (
+    StackOneError,
+    UpstreamAuthFailed,
+    UpstreamBusy,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from stackone.models import Account, ConnectSession
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+MAX_PAGES = 100  # 10,000 accounts for one owner is far past any real case; stop rather than loop forever
+MAX_MESSAGE = 500
+RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
+
+
+def _retry_policy(retries: int) -> Retry:
+    # GETs are retried on connection errors, read errors and the statuses below; a POST is only
+    # retried on connect errors, i.e. when the request never left (it is not in allowed_methods,
+    # which urllib3 consults for read errors and statuses).
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=(429, 502, 503, 504),
+        backoff_factor=0.25,
+        backoff_max=2,
+        respect_retry_after_header=True,
+        retry_after_max=5,
+        raise_on_status=False,
+    )
+
+
+class StackOneClient:
+    """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 16) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._api_key = api_key
+        self._session = requests.Session()
+        self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
+        self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=_retry_policy(retries))
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    def __repr__(self) -> str:
+        return f"StackOneClient({self.base_url!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def create_connect_session(self, payload: dict[str, Any]) -> ConnectSession:
+        """POST /connect_sessions; returns the token (and auth link URL when StackOne sends one)."""
+        body = self._call("POST", "/connect_sessions", json=payload, about_account=bool(payload.get("account_id")))
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            log.error("StackOne answered POST /connect_sessions without a token")
+            raise StackOneError("StackOne's answer did not contain a session token")
+        link = body.get("auth_link_url")
+        return ConnectSession(token=token, auth_link_url=link if isinstance(link, str) and link else None)
+
+    def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
+        """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
+        params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
+        if provider:
+            params["providers[]"] = provider
+        accounts: dict[str, Account] = {}
+        for page in range(1, MAX_PAGES + 1):
+            body = self._call("GET", "/accounts", params={**params, "page": page})
+            items = body.get("data") if isinstance(body, dict) else body
+            if not isinstance(items, list):
+                log.error("StackOne answered GET /accounts with an unexpected shape")
+                raise StackOneError("StackOne's account list could not be read")
+            fresh = 0
+            for item in items:
+                if isinstance(item, dict) and item.get("id") is not None:
+                    account = Account.from_api(item)
+                    fresh += account.id not in accounts
+                    accounts.setdefault(account.id, account)
+            # A short page is the last; a page of nothing new means the server ignores `page`.
+            if len(items) < PAGE_SIZE or fresh == 0:
+                break
+        return list(accounts.values())
+
+    def get_account(self, account_id: str) -> Account | None:
+        """GET /accounts/{id}; None when StackOne does not know it."""
+        try:
+            body = self._call("GET", f"/accounts/{quote(account_id, safe='')}", about_account=True)
+        except AccountNotFound:
+            return None
+        if not isinstance(body, dict) or body.get("id") is None:
+            raise StackOneError("StackOne's account could not be read")
+        return Account.from_api(body)
+
+    def active_providers(self) -> frozenset[str]:
+        """GET /connectors/meta: provider keys enabled on the project."""
+        body = self._call("GET", "/connectors/meta")
+        items = body.get("data") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise StackOneError("StackOne's connector list could not be read")
+        return frozenset(
+            str(c["provider"]).lower() for c in items if isinstance(c, dict) and c.get("provider") and c.get("active")
+        )
+
+    def _call(self, method: str, path: str, *, about_account: bool = False, **kwargs: Any) -> Any:
+        where = f"{method} {path.split('?')[0]}"
+        try:
+            response = self._session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+        except requests.Timeout as exc:
+            log.warning("StackOne timed out on %s after %ss", where, self.timeout)
+            raise UpstreamTimeout("StackOne did not answer in time; try again") from exc
+        except requests.ConnectionError as exc:
+            log.warning("StackOne unreachable on %s (%s)", where, type(exc).__name__)
+            raise UpstreamUnreachable("StackOne could not be reached; try again") from exc
+        except requests.RequestException as exc:
+            log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
+            raise StackOneError() from exc
+        if response.ok:
+            try:
+                return response.json()
+            except ValueError:
+                log.error("StackOne answered %s with a body that is not JSON (status %s)", where, response.status_code)
+                raise StackOneError("StackOne's answer could not be read") from None
+        raise self._mapped(response, where, about_account)
+
+    def _mapped(self, response: requests.Response, where: str, about_account: bool) -> StackOneError:
+        status = response.status_code
+        message = self._message(response)
+        if status in (401, 403):
+            # Loud: this is the operator's misconfiguration, and every caller is failing.
+            log.critical("StackOne refused our API key (%s on %s): check STACKONE_API_KEY", status, where)
+            return UpstreamAuthFailed("The service is misconfigured; the operator has been told")
+        if status in (408, 429):
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            log.warning("StackOne busy (%s on %s), retry after %ss", status, where, retry_after)
+            return UpstreamBusy("StackOne is busy; try again shortly", headers={"Retry-After": str(retry_after)})
+        if status == 404 and about_account:
+            return AccountNotFound("No such account belongs to your organisation")
+        if status == 412:
+            return ProviderNotEnabled(message or "The integration is not enabled for this StackOne project")
+        if 400 <= status < 500:
+            log.info("StackOne rejected %s with %s: %s", where, status, message)
+            return UpstreamRejected(message or "StackOne rejected the request", upstreamStatus=status)
+        log.error("StackOne failed %s with %s", where, status)
+        return StackOneError("StackOne failed to answer; try again later")
+
+    def _message(self, response: requests.Response) -> str | None:
+        """StackOne's own `message`, the only upstream text we pass on, trimmed and scrubbed."""
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        message = body.get("message") if isinstance(body, dict) else None
+        if isinstance(message, list):  # validation errors arrive as a list of strings
+            message = "; ".join(str(m) for m in message)
+        if not isinstance(message, str) or not message.strip():
+            return None
+        return message.replace(self._api_key, "[redacted]").strip()[:MAX_MESSAGE]
+
+
+def _retry_after(value: str | None) -> int:
+    try:
+        seconds = int(float(value)) if value else 1
+    except ValueError:
+        seconds = 1  # an HTTP-date or garbage: ask for a short wait rather than trust it
+    return max(1, min(seconds, RETRY_AFTER_CAP))

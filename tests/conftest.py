@@ -1,0 +1,57 @@
+"""Fixtures: an app built from an explicit environment, a test client, and StackOne played by `responses`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import responses
+
+from app import create_app
+from tests.helpers import API, API_KEY, JWT_SECRET
+
+PREFIXES = ("STACKONE_", "OWNER_", "LEGACY_", "FLASK_", "ACCOUNT_CACHE", "CONNECTORS_", "STATE_DIR", "SERVICE_NAME",
+            "LOG_LEVEL", "SANDBOX_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """A developer's shell never changes a result (as Flask's own conftest strips FLASK_*)."""
+    for name in list(os.environ):
+        if name.startswith(PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def env(tmp_path):
+    """The environment the app is built from; tests adjust it before asking for `app`."""
+    return {
+        "STACKONE_API_KEY": API_KEY,
+        "STACKONE_API_URL": API,
+        "OWNER_AUTH": "jwt",
+        "OWNER_JWT_SECRET": JWT_SECRET,
+        "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse",
+        "STATE_DIR": str(tmp_path / "state"),
+    }
+
+
+@pytest.fixture
+def app(env):
+    """The service as create_app builds it from `env`."""
+    application = create_app(env)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["stackone_connect"].client.close()
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def stackone():
+    """StackOne played by `responses`: an unexpected call fails, and so does an expected one never made."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps

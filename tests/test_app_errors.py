@@ -1,0 +1,68 @@
+"""Every error is RFC 9457 problem JSON with a request id; nothing unexpected leaks; the factory checks config."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app import create_app
+from config import ConfigError
+
+
+def test_health_needs_no_stackone(client, stackone):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert len(stackone.calls) == 0
+
+
+def test_404_is_a_problem(client):
+    response = client.get("/no-such-page")
+    body = response.get_json()
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert {"type", "title", "status", "detail", "code"} <= set(body) and body["code"] == "not_found"
+
+
+def test_405_is_a_problem_and_keeps_allow(client):
+    response = client.get("/stackone_connect_sessions")
+    assert response.status_code == 405 and response.get_json()["code"] == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_unexpected_errors_are_500_without_details(app, caplog):
+    @app.get("/explode")
+    def explode():
+        raise RuntimeError("database password is hunter2")
+
+    response = app.test_client().get("/explode")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 500 and response.get_json()["code"] == "internal_error"
+    assert "hunter2" not in text and "Traceback" not in text
+    assert "hunter2" not in caplog.text and "Traceback" not in caplog.text
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+
+
+def test_request_id_is_echoed_or_made(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id <script>Evil</script>"}).headers["X-Request-ID"]
+    assert len(made) == 32 and "Evil" not in made
+    problem = client.get("/nope", headers={"X-Request-ID": "rid-7"})
+    assert problem.get_json()["requestId"] == "rid-7"
+
+
+@pytest.mark.parametrize(("remove", "names"), [
+    ("STACKONE_API_KEY", "STACKONE_API_KEY"),
+    ("OWNER_AUTH", "OWNER_AUTH"),
+    ("OWNER_JWT_SECRET", "OWNER_JWT_SECRET"),
+])
+def test_missing_settings_refuse_to_build(env, remove, names):
+    del env[remove]
+    with pytest.raises(ConfigError, match=names):
+        create_app(env)
+
+
+def test_secrets_are_not_in_the_settings_repr(app):
+    from tests.helpers import API_KEY, JWT_SECRET
+
+    text = repr(app.extensions["stackone_connect"].settings)
+    assert API_KEY not in text and JWT_SECRET not in text

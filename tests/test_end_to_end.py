@@ -1,0 +1,127 @@
+"""gunicorn and the StackOne sandbox as real processes on loopback: create, update and multiple over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
+from tests.helpers import JWT_SECRET, login
+
+pytestmark = pytest.mark.e2e
+SANDBOX_KEY = "v1.sandbox.e2e_key_0123456789"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The sandbox and gunicorn (2 workers) on free loopback ports; yields (service URL, sandbox URL)."""
+    logs = tmp_path_factory.mktemp("e2e")
+    sandbox_port, service_port = free_port(), free_port()
+    sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": SANDBOX_KEY},
+                    logs / "sandbox.log")
+    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+        "STACKONE_API_KEY": SANDBOX_KEY, "STACKONE_API_URL": sandbox_url,
+        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"),
+    }, logs / "gunicorn.log")
+    try:
+        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
+        wait_until_up(f"{service_url}/healthz", service)
+        yield service_url, sandbox_url, logs
+    finally:
+        stop(service)
+        stop(sandbox)
+
+
+def connect(service_url, body, org="org-e2e"):
+    return requests.post(f"{service_url}/stackone_connect_sessions", json=body, timeout=10,
+                         headers={"Authorization": f"Bearer {login(org_id=org, org_name='E2E Ltd')}"})
+
+
+def finish_in_hub(sandbox_url, token):
+    """What the user does in the hub: the sandbox applies StackOne's rules and returns the account."""
+    answer = requests.post(f"{sandbox_url}/sandbox/complete", json={"token": token}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_create_then_update_then_multiple(stack):
+    service_url, sandbox_url, _ = stack
+    first = connect(service_url, {"provider": "bamboohr"})
+    assert first.status_code == 200 and first.json()["action"] == "create"
+    created = finish_in_hub(sandbox_url, first.json()["token"])
+    assert created["event"] == "account.created"
+    account_id = created["account"]["id"]
+
+    again = connect(service_url, {"provider": "bamboohr"}).json()
+    assert (again["action"], again["accountId"]) == ("update", account_id)
+    assert finish_in_hub(sandbox_url, again["token"])["event"] == "account.updated"
+
+    beside = connect(service_url, {"provider": "bamboohr", "multiple": True, "label": "EU"}).json()
+    assert beside["action"] == "multiple"
+    second_id = finish_in_hub(sandbox_url, beside["token"])["account"]["id"]
+    assert second_id != account_id
+
+    ambiguous = connect(service_url, {"provider": "bamboohr"})
+    assert ambiguous.status_code == 409
+    assert {c["id"] for c in ambiguous.json()["candidates"]} == {account_id, second_id}
+
+    picked = connect(service_url, {"accountId": second_id}).json()
+    assert (picked["action"], picked["accountId"], picked["provider"]) == ("update", second_id, "bamboohr")
+
+    stranger = connect(service_url, {"accountId": second_id}, org="org-other")
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "account_not_found")
+
+
+def test_refusals_send_nothing_to_stackone(stack):
+    service_url, sandbox_url, _ = stack
+    before = requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json()
+    refused = [
+        connect(service_url, {"provider": "bamboohr", "origin_owner_id": "org-victim"}),
+        connect(service_url, {"provider": "bamboohr", "multiple": "yes"}),
+        requests.post(f"{service_url}/stackone_connect_sessions", json={}, timeout=5),
+        requests.post(f"{service_url}/stackone_connect_sessions", data="{", timeout=5,
+                      headers={"Content-Type": "application/json",
+                               "Authorization": f"Bearer {login()}"}),
+    ]
+    assert [r.status_code for r in refused] == [400, 422, 401, 400]
+    assert all(r.headers["Content-Type"] == "application/problem+json" and r.headers["X-Request-ID"] for r in refused)
+    assert requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json() == before
+
+
+def test_logs_hold_no_secrets(stack):
+    service_url, _, logs = stack
+    token = login(org_id="org-logs", org_name="Logs Ltd")
+    answer = requests.post(f"{service_url}/stackone_connect_sessions", json={"provider": "hibob"}, timeout=10,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    text = (logs / "gunicorn.log").read_text()
+    assert "stackone_connect_sessions" in text  # the access log is there ...
+    assert token not in text and answer.json()["token"] not in text and SANDBOX_KEY not in text  # ... secrets are not
+
+
+def test_gunicorn_refuses_to_start_without_an_api_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, timeout=30,
+        capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "BIND": f"127.0.0.1:{free_port()}", "OWNER_AUTH": "jwt",
+             "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "refusing to start" in line]
+    assert len(errors) == 1 and "STACKONE_API_KEY" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_refuses_an_incomplete_owner_auth(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, timeout=30,
+        capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "BIND": f"127.0.0.1:{free_port()}", "STACKONE_API_KEY": SANDBOX_KEY,
+             "OWNER_AUTH": "flask-session", "STATE_DIR": str(tmp_path)},
+    )
+    assert result.returncode != 0 and "LEGACY_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr

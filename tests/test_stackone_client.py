@@ -1,0 +1,168 @@
+"""The StackOne client against `responses`: what it sends, how it pages, retries, and maps every failure."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from responses import matchers
+
+from policy.refusals import AccountNotFound, ProviderNotEnabled
+from stackone.client import StackOneClient
+from stackone.errors import (
+    StackOneError,
+    UpstreamAuthFailed,
+    UpstreamBusy,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+)
+from tests.helpers import API, API_KEY, account, session_answer
+
+PAYLOAD = {"origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "provider": "bamboohr"}
+
+
+@pytest.fixture
+def client():
+    c = StackOneClient(API, API_KEY, timeout=3.5)
+    yield c
+    c.close()
+
+
+def test_create_sends_basic_auth_json_and_a_timeout(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(auth_link_url="https://hub/x?token=t"),
+                  match=[matchers.json_params_matcher(PAYLOAD),
+                         matchers.header_matcher({"Authorization": requests.auth._basic_auth_str(API_KEY, "")})])
+    session = client.create_connect_session(PAYLOAD)
+    assert session.token == "sess_tok_abcdef123456" and session.auth_link_url == "https://hub/x?token=t"
+    assert stackone.calls[0].request.req_kwargs["timeout"] == 3.5
+
+
+def test_list_accounts_follows_every_page_and_reads_both_shapes(client, stackone, monkeypatch):
+    monkeypatch.setattr("stackone.client.PAGE_SIZE", 2)
+    base = {"origin_owner_id": "org-1", "providers[]": "bamboohr", "page_size": "2"}
+    stackone.get(f"{API}/accounts", json=[account("a1"), account("a2")],
+                 match=[matchers.query_param_matcher({**base, "page": "1"})])
+    stackone.get(f"{API}/accounts", json={"data": [account("a3"), account("a4")]},
+                 match=[matchers.query_param_matcher({**base, "page": "2"})])
+    stackone.get(f"{API}/accounts", json=[account("a5")], match=[matchers.query_param_matcher({**base, "page": "3"})])
+    accounts = client.list_accounts("org-1", "bamboohr")
+    assert [a.id for a in accounts] == ["a1", "a2", "a3", "a4", "a5"]
+    assert all(for_timeout.request.req_kwargs["timeout"] == 3.5 for for_timeout in stackone.calls)
+
+
+def test_list_accounts_stops_when_the_server_ignores_page(client, stackone, monkeypatch):
+    monkeypatch.setattr("stackone.client.PAGE_SIZE", 2)
+    stackone.get(f"{API}/accounts", json=[account("a1"), account("a2")])
+    assert [a.id for a in client.list_accounts("org-1")] == ["a1", "a2"]
+    assert len(stackone.calls) == 2
+
+
+def test_accounts_never_carry_credentials(client, stackone):
+    stackone.get(f"{API}/accounts", json=[account("a1")])
+    parsed = client.list_accounts("org-1")[0]
+    assert "PROVIDER-SECRET" not in repr(parsed) and not hasattr(parsed, "credentials")
+
+
+def test_get_account_returns_none_on_404(client, stackone):
+    stackone.get(f"{API}/accounts/a%2F1", status=404, json={"statusCode": 404, "message": "Not found"})
+    assert client.get_account("a/1") is None
+
+
+def test_active_providers(client, stackone):
+    stackone.get(f"{API}/connectors/meta", json=[
+        {"provider": "bamboohr", "active": True}, {"provider": "workday", "active": False}])
+    assert client.active_providers() == frozenset({"bamboohr"})
+
+
+@pytest.mark.parametrize(("status", "body", "error", "our_status"), [
+    (400, {"statusCode": 400, "message": "provider is invalid"}, UpstreamRejected, 422),
+    (422, {"statusCode": 422, "message": ["a must be x", "b must be y"]}, UpstreamRejected, 422),
+    (401, {"statusCode": 401, "message": "Unauthorized"}, UpstreamAuthFailed, 502),
+    (403, {"statusCode": 403, "message": "Forbidden"}, UpstreamAuthFailed, 502),
+    (408, {"statusCode": 408, "message": "Timeout"}, UpstreamBusy, 503),
+    (429, {"statusCode": 429, "message": "Too many"}, UpstreamBusy, 503),
+    (412, {"statusCode": 412, "message": "Integration disabled"}, ProviderNotEnabled, 422),
+    (500, {"statusCode": 500, "message": "boom"}, StackOneError, 502),
+    (502, "<html>bad gateway</html>", StackOneError, 502),
+])
+def test_error_statuses_map_to_our_errors(client, stackone, status, body, error, our_status):
+    kwargs = {"json": body} if isinstance(body, dict) else {"body": body}
+    stackone.post(f"{API}/connect_sessions", status=status, headers={"Retry-After": "7"}, **kwargs)
+    with pytest.raises(error) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert type(raised.value) is error and raised.value.status == our_status
+    assert "<html>" not in raised.value.detail and API_KEY not in raised.value.detail
+
+
+def test_rejection_passes_stackones_message_on(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=422, json={"statusCode": 422, "message": ["a bad", "b bad"]})
+    with pytest.raises(UpstreamRejected, match="a bad; b bad"):
+        client.create_connect_session(PAYLOAD)
+
+
+def test_busy_carries_a_capped_retry_after(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=429, headers={"Retry-After": "3600"}, json={"message": "slow"})
+    with pytest.raises(UpstreamBusy) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert raised.value.headers == {"Retry-After": "30"}
+
+
+def test_404_on_an_account_session_is_account_not_found(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=404, json={"statusCode": 404, "message": "Account not found"})
+    with pytest.raises(AccountNotFound):
+        client.create_connect_session({**PAYLOAD, "account_id": "a1"})
+
+
+@pytest.mark.parametrize("body", [{"id": 1}, {"token": ""}, {"token": None}, [1, 2]])
+def test_answer_without_token_is_upstream_error(client, stackone, body):
+    stackone.post(f"{API}/connect_sessions", status=201, json=body)
+    with pytest.raises(StackOneError) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert raised.value.code == "upstream_error"
+
+
+def test_non_json_success_is_upstream_error(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, body="token=abc")
+    with pytest.raises(StackOneError):
+        client.create_connect_session(PAYLOAD)
+
+
+def test_timeout_is_upstream_timeout(client, stackone):
+    stackone.post(f"{API}/connect_sessions", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(UpstreamTimeout) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert raised.value.status == 504
+
+
+def test_refused_connection_is_upstream_unreachable(client, stackone):
+    stackone.get(f"{API}/connectors/meta", body=requests.ConnectionError("refused by 10.0.0.1"))
+    with pytest.raises(UpstreamUnreachable) as raised:
+        client.active_providers()
+    assert raised.value.status == 502 and "10.0.0.1" not in raised.value.detail
+
+
+def test_gets_are_retried_on_busy_statuses(client, stackone):
+    stackone.get(f"{API}/connectors/meta", status=503, json={"message": "down"})
+    stackone.get(f"{API}/connectors/meta", status=429, json={"message": "slow"})
+    stackone.get(f"{API}/connectors/meta", json=[{"provider": "hibob", "active": True}])
+    assert client.active_providers() == frozenset({"hibob"})
+    assert len(stackone.calls) == 3
+
+
+def test_gets_give_up_after_the_retries(client, stackone):
+    stackone.get(f"{API}/connectors/meta", status=503, json={"message": "down"})
+    with pytest.raises(StackOneError):
+        client.active_providers()
+    assert len(stackone.calls) == 3  # the first try and two retries
+
+
+def test_post_is_not_retried_on_a_status(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=503, json={"message": "down"})
+    with pytest.raises(StackOneError):
+        client.create_connect_session(PAYLOAD)
+    assert len(stackone.calls) == 1
+
+
+def test_client_repr_hides_the_key(client):
+    assert API_KEY not in repr(client)
+

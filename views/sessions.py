@@ -1,0 +1,38 @@
+"""POST /stackone_connect_sessions: the seed's endpoint, with the owner from the login and the policy applied."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from marshmallow import Schema
+
+from connect_flow import IssuedSession, open_session
+from schemas.owner_fields import refuse_owner_fields
+from schemas.session_request import ConnectSessionRequestSchema
+from services import current_owner, services
+from views.json_body import read_json_object
+
+bp = Blueprint("sessions", __name__)
+
+
+def issue(schema: Schema) -> IssuedSession:
+    """Authenticate, read and check the body, then decide and mint; shared by the session and link routes."""
+    owner = current_owner()
+    body = read_json_object()
+    refuse_owner_fields(body.keys(), request.args.keys())
+    session_request = schema.load(body)
+    svc = services()
+    return open_session(
+        owner,
+        session_request,
+        accounts=svc.accounts,
+        client=svc.client,
+        metadata=svc.settings.metadata,
+        hub_url=svc.settings.stackone_hub_url,
+    )
+
+
+@bp.post("/stackone_connect_sessions")
+def create_connect_session():
+    """Mint a Connect Session token for the embedded hub."""
+    issued = issue(ConnectSessionRequestSchema())
+    return jsonify({**issued.as_json(), "authLinkUrl": issued.link})
