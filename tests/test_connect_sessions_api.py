@@ -236,3 +236,18 @@ def test_nothing_secret_reaches_the_logs(client, stackone, caplog):
     assert client.post(URL, json={"provider": "bamboohr"}, headers=bearer(token)).status_code == 200
     assert token not in caplog.text and "sess_tok_abcdef123456" not in caplog.text and API_KEY not in caplog.text
     assert "PROVIDER-SECRET" not in caplog.text
+
+
+def test_legacy_flask_session_cookie_works_over_http(env, stackone):
+    from app import create_app
+    from tests.test_identity import LEGACY_SECRET, legacy_cookie
+
+    env.update(OWNER_AUTH="flask-session", LEGACY_SECRET_KEY=LEGACY_SECRET)
+    del env["OWNER_JWT_SECRET"]
+    client = create_app(env).test_client()
+    client.set_cookie("session", legacy_cookie(org_id="org-1", org_name="Acme Inc", email="ann@acme.test"))
+    expect_session(stackone, BASE_SENT)
+    response = client.post(URL, json={})
+    assert response.status_code == 200 and response.get_json()["action"] == "create"
+    client.delete_cookie("session")
+    assert client.post(URL, json={}).status_code == 401

@@ -104,13 +104,17 @@ def test_logs_hold_no_secrets(stack):
     assert token not in text and answer.json()["token"] not in text and SANDBOX_KEY not in text  # ... secrets are not
 
 
-def test_gunicorn_refuses_to_start_without_an_api_key(tmp_path):
-    result = subprocess.run(
+def start_gunicorn_expecting_refusal(tmp_path, **env) -> subprocess.CompletedProcess:
+    """Run gunicorn with only `env` configured; it must exit on its own."""
+    return subprocess.run(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, timeout=30,
         capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "BIND": f"127.0.0.1:{free_port()}", "OWNER_AUTH": "jwt",
-             "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "BIND": f"127.0.0.1:{free_port()}", "STATE_DIR": str(tmp_path), **env},
     )
+
+
+def test_gunicorn_refuses_to_start_without_an_api_key(tmp_path):
+    result = start_gunicorn_expecting_refusal(tmp_path, OWNER_AUTH="jwt", OWNER_JWT_SECRET=JWT_SECRET)
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if "refusing to start" in line]
     assert len(errors) == 1 and "STACKONE_API_KEY" in errors[0]
@@ -118,10 +122,5 @@ def test_gunicorn_refuses_to_start_without_an_api_key(tmp_path):
 
 
 def test_gunicorn_refuses_an_incomplete_owner_auth(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, timeout=30,
-        capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "BIND": f"127.0.0.1:{free_port()}", "STACKONE_API_KEY": SANDBOX_KEY,
-             "OWNER_AUTH": "flask-session", "STATE_DIR": str(tmp_path)},
-    )
+    result = start_gunicorn_expecting_refusal(tmp_path, STACKONE_API_KEY=SANDBOX_KEY, OWNER_AUTH="flask-session")
     assert result.returncode != 0 and "LEGACY_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
