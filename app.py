@@ -47,13 +47,24 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     register_problem_handlers(app)
+    from cli import register_cli
+    from views.accounts import bp as accounts_bp
     from views.health import bp as health_bp
     from views.sessions import bp as sessions_bp
+    from views.webhooks import bp as webhooks_bp
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(sessions_bp)
-    logging.getLogger(__name__).info(
-        "ready: StackOne at %s, owner from %s", settings.stackone_api_url, settings.owner_auth
-    )
+    for blueprint in (health_bp, sessions_bp, accounts_bp, webhooks_bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
     return app
+
+
+def startup_notes(settings: Settings) -> list[tuple[int, str]]:
+    """What the server's start-up log should say about this configuration: (level, line) pairs."""
+    notes = [(logging.INFO, f"StackOne at {settings.stackone_api_url}; owner from {settings.owner_auth}; "
+                            f"account cache {settings.account_cache_ttl}s; shared state in {settings.state_dir}")]
+    if not settings.webhook_secrets:
+        notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
+                                       "and accepts no events"))
+    return notes
 

@@ -22,9 +22,12 @@ def on_starting(server):
     from config import ConfigError
 
     try:
-        from app import create_app
+        from app import create_app, startup_notes
 
-        create_app()
+        app = create_app()
     except ConfigError as exc:
         print(f"gunicorn: refusing to start: {exc.format_message()}", file=sys.stderr, flush=True)
         sys.exit(1)
+    # Said once by the master, not once per worker.
+    for level, line in startup_notes(app.extensions["stackone_connect"].settings):
+        (server.log.warning if level >= 30 else server.log.info)(line)

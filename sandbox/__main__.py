@@ -21,6 +21,8 @@ def main() -> None:
     if not api_key:
         parser.error("set SANDBOX_API_KEY: the key the service will present")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s sandbox %(levelname)s %(message)s")
+    # werkzeug logs every request line, and hub URLs carry session tokens: keep those out of the log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     public_url = f"http://127.0.0.1:{args.port}"
     app = create_sandbox(api_key, public_url, args.webhook_url, os.environ.get("SANDBOX_WEBHOOK_SECRET"))
     run_simple("127.0.0.1", args.port, app, threaded=True)

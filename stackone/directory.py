@@ -33,25 +33,25 @@ class AccountDirectory:
         self._connectors_ttl = connectors_ttl
         self._enabled = enabled_providers
 
-    def owner_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
-        """The owner's non-archived accounts, only those StackOne says are the owner's."""
+    def owner_accounts(self, owner_id: str, provider: str | None = None, *, include_archived: bool = False
+                       ) -> list[Account]:
+        """The owner's accounts (archived left out unless asked), only those whose origin_owner_id is the owner's."""
         key = None
         if self._account_ttl > 0:
             # The owner's generation changes on every account webhook, which orphans older entries.
             generation = self._cache.get(f"accounts-gen:{_owner_key(owner_id)}") or "0"
             key = f"accounts:{_owner_key(owner_id)}:{generation}:{provider or '*'}"
-            cached = self._cache.get(key)
-            if cached is not None:
-                return cached
-        accounts = [
-            a
-            for a in self._client.list_accounts(owner_id, provider)
-            # Trust nothing StackOne returns beyond what we asked: filter owner and provider ourselves.
-            if a.origin_owner_id == owner_id and (provider is None or a.provider == provider) and a.status != "archived"
-        ]
-        if key:
-            self._cache.set(key, accounts, timeout=self._account_ttl)
-        return accounts
+        accounts = self._cache.get(key) if key else None
+        if accounts is None:
+            accounts = [
+                a
+                for a in self._client.list_accounts(owner_id, provider)
+                # Trust nothing StackOne returns beyond what we asked: filter owner and provider ourselves.
+                if a.origin_owner_id == owner_id and (provider is None or a.provider == provider)
+            ]
+            if key:
+                self._cache.set(key, accounts, timeout=self._account_ttl)
+        return accounts if include_archived else [a for a in accounts if a.status != "archived"]
 
     def account(self, account_id: str) -> Account | None:
         """One account by id (not cached: ownership is checked against StackOne's current answer)."""

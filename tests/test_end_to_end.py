@@ -13,20 +13,27 @@ from tests.helpers import JWT_SECRET, login
 
 pytestmark = pytest.mark.e2e
 SANDBOX_KEY = "v1.sandbox.e2e_key_0123456789"
+WEBHOOK_SECRET = "whsec_e2e_0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    """The sandbox and gunicorn (2 workers) on free loopback ports; yields (service URL, sandbox URL)."""
+    """The sandbox and gunicorn (2 workers) on free loopback ports; the sandbox signs and delivers account webhooks.
+
+    Account lookups are cached for 60 s (the default once webhook secrets are set), so every "update" after a hub
+    completion below is only right if the webhook reached whichever worker answers next.
+    """
     logs = tmp_path_factory.mktemp("e2e")
     sandbox_port, service_port = free_port(), free_port()
     sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": SANDBOX_KEY},
-                    logs / "sandbox.log")
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
+        "SANDBOX_API_KEY": SANDBOX_KEY, "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SANDBOX_WEBHOOK_URL": f"{service_url}/stackone_webhooks"}, logs / "sandbox.log")
     service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
         "STACKONE_API_KEY": SANDBOX_KEY, "STACKONE_API_URL": sandbox_url,
         "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"),
+        "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
     }, logs / "gunicorn.log")
     try:
         wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
@@ -75,6 +82,32 @@ def test_create_then_update_then_multiple(stack):
 
     stranger = connect(service_url, {"accountId": second_id}, org="org-other")
     assert (stranger.status_code, stranger.json()["code"]) == (404, "account_not_found")
+
+
+def test_auth_link_and_the_owners_accounts(stack):
+    service_url, sandbox_url, _ = stack
+    headers = {"Authorization": f"Bearer {login(org_id='org-links', org_name='Links Ltd')}"}
+    link = requests.post(f"{service_url}/stackone_auth_links", json={"provider": "hibob"}, headers=headers, timeout=10)
+    assert link.status_code == 200 and link.json()["expiresIn"] == 432000
+    hub_page = requests.get(link.json()["url"], timeout=5)  # what the receiver opens
+    assert hub_page.status_code == 200 and "Links Ltd" in hub_page.text
+    finish_in_hub(sandbox_url, link.json()["token"])
+
+    listed = requests.get(f"{service_url}/stackone_accounts", headers=headers, timeout=10)
+    assert listed.status_code == 200
+    data = listed.json()["data"]
+    assert [(a["provider"], a["status"]) for a in data] == [("hibob", "active")]
+    assert "credentials" not in listed.text and "sandbox-provider-secret" not in listed.text
+    again = requests.post(f"{service_url}/stackone_auth_links", json={"provider": "hibob"}, headers=headers, timeout=10)
+    assert (again.json()["action"], again.json()["accountId"]) == ("update", data[0]["id"])
+
+
+def test_forged_webhook_is_refused(stack):
+    service_url, _, logs = stack
+    body = b'{"event": "account.deleted", "account_id": "x", "origin_owner_id": "org-e2e"}'
+    forged = requests.post(f"{service_url}/stackone_webhooks", data=body, timeout=5,
+                           headers={"Content-Type": "application/json", "x-stackone-signature": "forged"})
+    assert (forged.status_code, forged.json()["code"]) == (401, "invalid_signature")
 
 
 def test_refusals_send_nothing_to_stackone(stack):

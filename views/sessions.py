@@ -1,4 +1,4 @@
-"""POST /stackone_connect_sessions: the seed's endpoint, with the owner from the login and the policy applied."""
+"""POST /stackone_connect_sessions and /stackone_auth_links: the owner from the login, the policy applied."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from marshmallow import Schema
 
 from connect_flow import IssuedSession, open_session
 from schemas.owner_fields import refuse_owner_fields
-from schemas.session_request import ConnectSessionRequestSchema
+from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema
 from services import current_owner, services
 from views.json_body import read_json_object
 
@@ -36,3 +36,10 @@ def create_connect_session():
     """Mint a Connect Session token for the embedded hub."""
     issued = issue(ConnectSessionRequestSchema())
     return jsonify({**issued.as_json(), "authLinkUrl": issued.link})
+
+
+@bp.post("/stackone_auth_links")
+def create_auth_link():
+    """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
+    issued = issue(AuthLinkRequestSchema())
+    return jsonify({"url": issued.link, **issued.as_json()})

@@ -1,0 +1,70 @@
+"""`flask --app app auth-link`: the dashboard's "Create Auth Link" for trusted operators, through the same policy."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+from marshmallow import ValidationError
+
+from config import CATEGORIES
+from connect_flow import open_session
+from errors import ServiceError
+from identity.owner import Owner
+from schemas.session_request import AuthLinkRequestSchema
+from services import services
+
+
+def _one_line(errors: dict) -> str:
+    parts = []
+    for field, messages in errors.items():
+        text = messages if isinstance(messages, list) else [str(messages)]
+        parts.append(f"{field}: {' '.join(str(m) for m in text)}")
+    return "; ".join(parts)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the `auth-link` command to the app's CLI."""
+
+    # Options are checked here, not by click's types, so every mistake is a single "Error: ..." line.
+    @app.cli.command("auth-link")
+    @click.option("--owner-id", help="Your customer's id in your own system (origin_owner_id).")
+    @click.option("--owner-name", help="Your customer's name in your own system (origin_owner_name).")
+    @click.option("--username", help="The user who will connect (origin_username), e.g. an email.")
+    @click.option("--category", help=f"Open the hub at one category: {', '.join(CATEGORIES)}.")
+    @click.option("--provider", help="Open the hub at one provider, e.g. bamboohr.")
+    @click.option("--expires-in", help="Seconds the link works for (60 to 604800; default 432000, 5 days).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+    def auth_link(owner_id, owner_name, username, category, provider, expires_in, as_json):
+        """Create an Auth Link to send to a customer (operators only: you name the owner)."""
+        owner_id, owner_name = (owner_id or "").strip(), (owner_name or "").strip()
+        if not owner_id or not owner_name:
+            raise click.ClickException("--owner-id and --owner-name are both required")
+        body: dict = {"originUsername": username, "provider": provider, "category": category}
+        if expires_in is not None:
+            try:
+                body["expiresIn"] = int(expires_in)
+            except ValueError:
+                message = f"--expires-in must be a whole number of seconds, not {expires_in!r}"
+                raise click.ClickException(message) from None
+        try:
+            request = AuthLinkRequestSchema().load({k: v for k, v in body.items() if v is not None})
+        except ValidationError as exc:
+            raise click.ClickException(_one_line(exc.normalized_messages())) from None
+        svc = services()
+        try:
+            issued = open_session(Owner(owner_id, owner_name, username), request, accounts=svc.accounts,
+                                  client=svc.client, metadata=svc.settings.metadata,
+                                  hub_url=svc.settings.stackone_hub_url)
+        except ServiceError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+        answer = {"url": issued.link, **issued.as_json()}
+        if as_json:
+            click.echo(json.dumps(answer, indent=2))
+            return
+        click.echo(f"Auth Link for {owner_name} ({owner_id}), action {answer['action']}:")
+        click.echo(issued.link)
+        days = issued.expires_in / 86400
+        click.echo(f"Works until {answer['expiresAt']} ({days:g} days); anyone holding it can connect an account "
+                   f"for {owner_name}.")

@@ -1,0 +1,70 @@
+"""POST /stackone_auth_links: the same identity, body and policy as connect sessions, with a lifetime of days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from responses import matchers
+
+from tests.helpers import API, account, bearer, session_answer
+
+URL = "/stackone_auth_links"
+
+
+def sent_with(**fields):
+    return [matchers.json_params_matcher({
+        "origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "origin_username": "ann@acme.test",
+        "metadata": {"source": "stackone-connect-backend"}, **fields})]
+
+
+def test_default_link_lives_five_days_and_says_when_it_stops(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok+with/odd=chars"),
+                  match=sent_with(expires_in=432000))
+    response = client.post(URL, json={}, headers=bearer())
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["url"] == "https://app.stackone.com/embedded/integrations?token=tok%2Bwith%2Fodd%3Dchars"
+    assert (body["token"], body["action"], body["expiresIn"]) == ("tok+with/odd=chars", "create", 432000)
+    expires_at = datetime.fromisoformat(body["expiresAt"].replace("Z", "+00:00"))
+    assert abs(expires_at - (datetime.now(UTC) + timedelta(days=5))) < timedelta(seconds=5)
+
+
+def test_stackones_auth_link_url_wins(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201,
+                  json=session_answer(auth_link_url="https://app.stackone.com/embedded/integrations?token=s1"))
+    body = client.post(URL, json={}, headers=bearer()).get_json()
+    assert body["url"] == "https://app.stackone.com/embedded/integrations?token=s1"
+
+
+def test_seven_days_is_the_most(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(), match=sent_with(expires_in=604800))
+    assert client.post(URL, json={"expiresIn": 604800}, headers=bearer()).status_code == 200
+    too_long = client.post(URL, json={"expiresIn": 605000}, headers=bearer())
+    assert (too_long.status_code, list(too_long.get_json()["errors"])) == (422, ["expiresIn"])
+
+
+def test_update_of_the_owners_account(client, stackone):
+    stackone.get(f"{API}/accounts", json=[account("acc-5")])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(),
+                  match=sent_with(expires_in=432000, provider="bamboohr", account_id="acc-5"))
+    body = client.post(URL, json={"provider": "bamboohr"}, headers=bearer()).get_json()
+    assert (body["action"], body["accountId"]) == ("update", "acc-5")
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "code"), [
+    ({"originOwnerId": "org-2"}, bearer(), 400, "owner_fields_forbidden"),
+    ({"accountId": "a", "multiple": True}, bearer(), 422, "conflicting_fields"),
+    ({"provider": "workday"}, bearer(), 422, "provider_not_enabled"),
+    ({}, {}, 401, "unauthorized"),
+])
+def test_same_refusals_as_connect_sessions(client, stackone, body, headers, status, code):
+    response = client.post(URL, json=body, headers=headers)
+    assert (response.status_code, response.get_json()["code"]) == (status, code)
+    assert len(stackone.calls) == 0
+
+
+def test_someone_elses_account_is_not_found(client, stackone):
+    stackone.get(f"{API}/accounts/acc-x", json=account("acc-x", owner="org-2"))
+    response = client.post(URL, json={"accountId": "acc-x"}, headers=bearer())
+    assert (response.status_code, response.get_json()["code"]) == (404, "account_not_found")

@@ -1,0 +1,62 @@
+"""Act on a verified StackOne event: once per delivery, forget cached account lookups, log one structured line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from cachelib import BaseCache
+
+from stackone.directory import AccountDirectory
+
+log = logging.getLogger("webhooks")
+
+REPLAY_WINDOW = 24 * 3600
+ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
+
+
+def delivery_key(body: bytes) -> str:
+    """The replay key: a digest of the exact bytes StackOne signed."""
+    return "webhook:" + hashlib.sha256(body).hexdigest()
+
+
+def handle_event(body: bytes, event: dict[str, Any], *, shared: BaseCache, accounts: AccountDirectory) -> str:
+    """Act on one verified event; returns "processed", "ignored" or "duplicate"."""
+    key = delivery_key(body)
+    # has() honours expiry (cachelib's add() does not), so a delivery is "seen" for exactly 24 h.
+    if shared.has(key):
+        log.info(json.dumps({"webhook": "duplicate", "event": _text(event.get("event"))}))
+        return "duplicate"
+    shared.set(key, 1, timeout=REPLAY_WINDOW)
+    try:
+        outcome = _act(event, accounts)
+    except Exception:
+        shared.delete(key)  # let StackOne's retry act on it
+        raise
+    return outcome
+
+
+def _act(event: dict[str, Any], accounts: AccountDirectory) -> str:
+    kind = _text(event.get("event"))
+    line = {
+        "webhook": kind,
+        "account_id": _text(event.get("account_id") or event.get("record_id")),
+        "provider": _text(event.get("provider")),
+        "origin_owner_id": _text(event.get("origin_owner_id")),
+    }
+    if kind not in ACCOUNT_EVENTS:
+        log.info(json.dumps({**line, "outcome": "ignored"}))
+        return "ignored"
+    if line["origin_owner_id"]:
+        accounts.forget_owner(line["origin_owner_id"])
+    log.info(json.dumps({**line, "outcome": "processed"}))
+    return "processed"
+
+
+def _text(value: Any) -> str | None:
+    # Only short scalars reach the log line; setup_information and anything nested never do.
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)[:200]
+    return None
