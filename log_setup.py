@@ -1,4 +1,4 @@
-"""Logging for the service: one line per record, request id attached, secrets scrubbed as a last defence."""
+"""Logging for the service: one line per record, request id attached, secrets and tracebacks kept out."""
 
 from __future__ import annotations
 
@@ -20,12 +20,18 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        message = record.getMessage()
-        clean = _JWT.sub("[redacted-jwt]", _BEARER.sub(r"\1 [redacted]", message))
+        original = record.getMessage()
+        message = original
+        if record.exc_info or record.stack_info:
+            # Libraries log tracebacks too (cachelib does on a bad cache file); keep the type, drop the rest.
+            exc_type = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else "stack"
+            message = f"{message} [{exc_type}; traceback withheld]"
+            record.exc_info = record.exc_text = record.stack_info = None
+        message = _JWT.sub("[redacted-jwt]", _BEARER.sub(r"\1 [redacted]", message))
         for secret in self.secrets:
-            clean = clean.replace(secret, "[redacted]")
-        if clean != message:
-            record.msg, record.args = clean, None
+            message = message.replace(secret, "[redacted]")
+        if message != original:
+            record.msg, record.args = message, None
         return True
 
 

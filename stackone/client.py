@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
@@ -58,6 +59,8 @@ class StackOneClient:
         self._api_key = api_key
         self._session = requests.Session()
         self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
+        # One session serves every owner's requests: no cookie may carry state from one call to the next.
+        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=_retry_policy(retries))
         self._session.mount("https://", adapter)

@@ -166,3 +166,11 @@ def test_post_is_not_retried_on_a_status(client, stackone):
 def test_client_repr_hides_the_key(client):
     assert API_KEY not in repr(client)
 
+
+
+def test_cookies_set_by_stackone_are_never_sent_back(client, stackone):
+    stackone.get(f"{API}/connectors/meta", json=[], headers={"Set-Cookie": "lb=owner-1-sticky; Path=/"})
+    stackone.get(f"{API}/connectors/meta", json=[])
+    client.active_providers()
+    client.active_providers()
+    assert "Cookie" not in stackone.calls[1].request.headers
