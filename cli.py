@@ -9,7 +9,6 @@ from flask import Flask
 from marshmallow import ValidationError
 
 from config import CATEGORIES
-from connect_flow import open_session
 from errors import ServiceError
 from identity.owner import Owner
 from schemas.session_request import AuthLinkRequestSchema
@@ -52,11 +51,8 @@ def register_cli(app: Flask) -> None:
             request = AuthLinkRequestSchema().load({k: v for k, v in body.items() if v is not None})
         except ValidationError as exc:
             raise click.ClickException(_one_line(exc.normalized_messages())) from None
-        svc = services()
         try:
-            issued = open_session(Owner(owner_id, owner_name, username), request, accounts=svc.accounts,
-                                  client=svc.client, metadata=svc.settings.metadata,
-                                  hub_url=svc.settings.stackone_hub_url)
+            issued = services().open_session(Owner(owner_id, owner_name, username), request)
         except ServiceError as exc:
             raise click.ClickException(f"{exc.code}: {exc.detail}") from None
         answer = {"url": issued.link, **issued.as_json()}

@@ -1,5 +1,6 @@
 """gunicorn settings for an I/O-bound proxy to StackOne: a process per core, threads for waiting on the network."""
 
+import logging
 import os
 import sys
 
@@ -30,4 +31,4 @@ def on_starting(server):
         sys.exit(1)
     # Said once by the master, not once per worker.
     for level, line in startup_notes(app.extensions["stackone_connect"].settings):
-        (server.log.warning if level >= 30 else server.log.info)(line)
+        (server.log.warning if level >= logging.WARNING else server.log.info)(line)

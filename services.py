@@ -8,8 +8,10 @@ from cachelib import BaseCache
 from flask import current_app, request
 
 from config import Settings
+from connect_flow import IssuedSession, open_session
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
+from policy import SessionRequest
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 
@@ -25,6 +27,11 @@ class Services:
     accounts: AccountDirectory
     resolver: OwnerResolver
     shared: BaseCache
+
+    def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
+        """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
+        return open_session(owner, request, accounts=self.accounts, client=self.client,
+                            metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url)
 
 
 def services() -> Services:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from marshmallow import Schema
 
-from connect_flow import IssuedSession, open_session
+from connect_flow import IssuedSession
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema
 from services import current_owner, services
@@ -19,16 +19,7 @@ def issue(schema: Schema) -> IssuedSession:
     owner = current_owner()
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
-    session_request = schema.load(body)
-    svc = services()
-    return open_session(
-        owner,
-        session_request,
-        accounts=svc.accounts,
-        client=svc.client,
-        metadata=svc.settings.metadata,
-        hub_url=svc.settings.stackone_hub_url,
-    )
+    return services().open_session(owner, schema.load(body))
 
 
 @bp.post("/stackone_connect_sessions")
