@@ -12,9 +12,9 @@ from identity.resolver import build_resolver
 from log_setup import configure_logging
 from problems import register_problem_handlers
 from services import EXTENSION_KEY, Services
-from shared_state import open_shared_state
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
+from state import open_file_state
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -31,19 +31,19 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout)
-    shared = open_shared_state(settings.state_dir)
+    state = open_file_state(settings.state_dir)
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
         client=client,
         accounts=AccountDirectory(
             client,
-            shared,
+            state,
             account_ttl=settings.account_cache_ttl,
             connectors_ttl=settings.connectors_cache_ttl,
             enabled_providers=settings.enabled_providers,
         ),
         resolver=build_resolver(settings),
-        shared=shared,
+        state=state,
     )
 
     register_problem_handlers(app)

@@ -74,3 +74,19 @@ class BadSignature(ServiceError):
     status = 401
     code = "invalid_signature"
     title = "Invalid webhook signature"
+
+
+class AccountNotFound(ServiceError):
+    """No such account, or someone else's: one answer for both so nothing leaks."""
+
+    status = 404
+    code = "account_not_found"
+    title = "Account not found"
+
+
+class ProviderNotEnabled(ServiceError):
+    """The provider is not enabled on the StackOne project."""
+
+    status = 422
+    code = "provider_not_enabled"
+    title = "Provider not enabled"

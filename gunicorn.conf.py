@@ -7,7 +7,7 @@ import sys
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 # Each request mostly waits on StackOne, so threads (gthread) carry the concurrency, not processes.
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Above STACKONE_TIMEOUT times the retries, so a slow StackOne is answered with our 504, not a killed worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cachelib import BaseCache
 from flask import current_app, request
 
 from config import Settings
@@ -14,6 +13,7 @@ from identity.resolver import OwnerResolver
 from policy import SessionRequest
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
+from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"
 
@@ -26,7 +26,7 @@ class Services:
     client: StackOneClient
     accounts: AccountDirectory
     resolver: OwnerResolver
-    shared: BaseCache
+    state: SharedState
 
     def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
         """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
+from errors import AccountNotFound, ProviderNotEnabled
 from identity.owner import Owner
-from policy.refusals import (
-    AccountNotFound,
-    AmbiguousAccount,
-    ConflictingFields,
-    DuplicateLabel,
-    ProviderMismatch,
-    ProviderNotEnabled,
-)
+from policy.refusals import AmbiguousAccount, ConflictingFields, DuplicateLabel, ProviderMismatch
 from policy.types import AccountLookup, Action, Decision, SessionRequest
 
 

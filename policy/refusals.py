@@ -1,4 +1,4 @@
-"""The policy's refusals, each with the status and code the caller sees."""
+"""The policy's own refusals, each with the status and code the caller sees (shared ones are in errors.py)."""
 
 from errors import ServiceError
 
@@ -11,28 +11,12 @@ class ConflictingFields(ServiceError):
     title = "Conflicting fields"
 
 
-class AccountNotFound(ServiceError):
-    """No such account, or someone else's: one answer for both so nothing leaks."""
-
-    status = 404
-    code = "account_not_found"
-    title = "Account not found"
-
-
 class ProviderMismatch(ServiceError):
     """The request names a provider other than the account's."""
 
     status = 422
     code = "provider_mismatch"
     title = "Provider does not match the account"
-
-
-class ProviderNotEnabled(ServiceError):
-    """The provider is not enabled on the StackOne project."""
-
-    status = 422
-    code = "provider_not_enabled"
-    title = "Provider not enabled"
 
 
 class DuplicateLabel(ServiceError):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from stackone.models import Account
+from domain.accounts import Account
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from policy.refusals import AccountNotFound, ProviderNotEnabled
+from domain.accounts import Account, ConnectSession
+from errors import AccountNotFound, ProviderNotEnabled
 from stackone.errors import (
     StackOneError,
     UpstreamAuthFailed,
@@ -20,7 +21,6 @@ from stackone.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from stackone.models import Account, ConnectSession
 
 log = logging.getLogger(__name__)
 

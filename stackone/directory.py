@@ -3,32 +3,43 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 import uuid
 
-from cachelib import BaseCache
-
+from domain.accounts import Account
+from errors import ServiceError
 from stackone.client import StackOneClient
-from stackone.models import Account
+from state import SharedState
+
+log = logging.getLogger(__name__)
+
+CONNECTORS_KEY = "connectors:active"
+CONNECTORS_REFRESH_KEY = "connectors:refreshing"
+# A stale connector list is still served while one request refreshes it, for this many TTLs at most.
+STALE_FACTOR = 10
+WAIT_STEP = 0.05
 
 
-def _owner_key(owner_id: str) -> str:
+def owner_key(owner_id: str) -> str:
+    """The owner id as it may appear in a cache key: hashed, so ids never reach the store's key space."""
     return hashlib.sha256(owner_id.encode()).hexdigest()
 
 
 class AccountDirectory:
-    """Implements policy.AccountLookup on top of the StackOne client and the shared cache."""
+    """Implements policy.AccountLookup on top of the StackOne client and the shared state."""
 
     def __init__(
         self,
         client: StackOneClient,
-        cache: BaseCache,
+        state: SharedState,
         *,
         account_ttl: int,
         connectors_ttl: int,
         enabled_providers: frozenset[str] | None = None,
     ) -> None:
         self._client = client
-        self._cache = cache
+        self._state = state
         self._account_ttl = account_ttl
         self._connectors_ttl = connectors_ttl
         self._enabled = enabled_providers
@@ -39,10 +50,12 @@ class AccountDirectory:
         key = None
         if self._account_ttl > 0:
             # The owner's generation changes on every account webhook, which orphans older entries.
-            generation = self._cache.get(f"accounts-gen:{_owner_key(owner_id)}") or "0"
-            key = f"accounts:{_owner_key(owner_id)}:{generation}:{provider or '*'}"
-        accounts = self._cache.get(key) if key else None
-        if accounts is None:
+            generation = self._state.get(f"accounts-gen:{owner_key(owner_id)}") or "0"
+            key = f"accounts:{owner_key(owner_id)}:{generation}:{provider or '*'}"
+        cached = self._state.get(key) if key else None
+        if isinstance(cached, list):
+            accounts = [Account(**item) for item in cached]
+        else:
             accounts = [
                 a
                 for a in self._client.list_accounts(owner_id, provider)
@@ -50,7 +63,7 @@ class AccountDirectory:
                 if a.origin_owner_id == owner_id and (provider is None or a.provider == provider)
             ]
             if key:
-                self._cache.set(key, accounts, timeout=self._account_ttl)
+                self._state.set(key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
         return accounts if include_archived else [a for a in accounts if a.status != "archived"]
 
     def account(self, account_id: str) -> Account | None:
@@ -61,14 +74,55 @@ class AccountDirectory:
         """STACKONE_ENABLED_PROVIDERS when set, else the project's active connectors, cached."""
         if self._enabled is not None:
             return self._enabled
-        cached = self._cache.get("connectors:active")
-        if cached is not None:
-            return cached
-        active = self._client.active_providers()
-        if self._connectors_ttl > 0:
-            self._cache.set("connectors:active", active, timeout=self._connectors_ttl)
+        if self._connectors_ttl <= 0:
+            return self._client.active_providers()
+        entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
+        if entry is not None and time.time() - entry["at"] < self._connectors_ttl:
+            return frozenset(entry["providers"])
+        # One request (across every worker) refreshes; the others keep the stale list or wait for the new one.
+        if self._state.add(CONNECTORS_REFRESH_KEY, 1, ttl=self._client.timeout * 3):
+            try:
+                return self._refresh_connectors(entry)
+            finally:
+                self._state.delete(CONNECTORS_REFRESH_KEY)
+        if entry is not None:
+            return frozenset(entry["providers"])
+        return self._wait_for_connectors()
+
+    def _refresh_connectors(self, stale: dict | None) -> frozenset[str]:
+        try:
+            active = self._client.active_providers()
+        except ServiceError:
+            if stale is None:
+                raise
+            log.warning("connector list refresh failed; serving the previous list")
+            return frozenset(stale["providers"])
+        self._state.set(CONNECTORS_KEY, {"providers": sorted(active), "at": time.time()},
+                        ttl=self._connectors_ttl * STALE_FACTOR)
         return active
 
+    def _wait_for_connectors(self) -> frozenset[str]:
+        # Nothing cached yet and another request is fetching: wait for its answer, not a second call.
+        deadline = time.monotonic() + self._client.timeout
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP)
+            entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
+            if entry is not None:
+                return frozenset(entry["providers"])
+            if self._state.get(CONNECTORS_REFRESH_KEY) is None:
+                break  # the other fetch failed; try ourselves
+        return self._refresh_connectors(None)
+
     def forget_owner(self, owner_id: str) -> None:
-        """Drop every cached account lookup for this owner, in every worker sharing the cache."""
-        self._cache.set(f"accounts-gen:{_owner_key(owner_id)}", uuid.uuid4().hex, timeout=0)
+        """Drop every cached account lookup for this owner, in every worker sharing the state."""
+        self._state.set(f"accounts-gen:{owner_key(owner_id)}", uuid.uuid4().hex, ttl=max(self._account_ttl, 1) * 2)
+
+
+def _connectors_entry(entry) -> dict | None:
+    """The cached connector list if it is well-formed: {"providers": [str], "at": epoch seconds}."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("at"), (int, float)):
+        return None
+    providers = entry.get("providers")
+    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
+        return None
+    return entry

@@ -6,7 +6,7 @@ import pytest
 import requests
 from responses import matchers
 
-from policy.refusals import AccountNotFound, ProviderNotEnabled
+from errors import AccountNotFound, ProviderNotEnabled
 from stackone.client import StackOneClient
 from stackone.errors import (
     StackOneError,

@@ -95,7 +95,7 @@ def test_replayed_delivery_is_acknowledged_once(client, caplog, monkeypatch):
     assert [line["outcome"] for line in webhook_lines(caplog) if "outcome" in line] == ["processed"]
     # After the 24 h window the same bytes are a new delivery.
     later = time.time() + 24 * 3600 + 5
-    monkeypatch.setattr("cachelib.file.time", lambda: later)
+    monkeypatch.setattr("state.files.time.time", lambda: later)
     assert deliver(client, body, signature).get_json()["status"] == "processed"
 
 

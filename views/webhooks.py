@@ -28,5 +28,5 @@ def receive_webhook():
         raise InvalidJSON("The signed body is not JSON") from None
     if not isinstance(event, dict):
         raise InvalidJSON("The signed body is not a JSON object")
-    outcome = handle_event(body, event, shared=svc.shared, accounts=svc.accounts)
+    outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
     return jsonify({"status": outcome})

@@ -7,9 +7,8 @@ import json
 import logging
 from typing import Any
 
-from cachelib import BaseCache
-
 from stackone.directory import AccountDirectory
+from state import SharedState
 
 log = logging.getLogger("webhooks")
 
@@ -22,18 +21,17 @@ def delivery_key(body: bytes) -> str:
     return "webhook:" + hashlib.sha256(body).hexdigest()
 
 
-def handle_event(body: bytes, event: dict[str, Any], *, shared: BaseCache, accounts: AccountDirectory) -> str:
+def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory) -> str:
     """Act on one verified event; returns "processed", "ignored" or "duplicate"."""
     key = delivery_key(body)
-    # has() honours expiry (cachelib's add() does not), so a delivery is "seen" for exactly 24 h.
-    if shared.has(key):
+    # Taken atomically: of two deliveries racing in two workers, exactly one acts.
+    if not state.add(key, 1, ttl=REPLAY_WINDOW):
         log.info(json.dumps({"webhook": "duplicate", "event": _text(event.get("event"))}))
         return "duplicate"
-    shared.set(key, 1, timeout=REPLAY_WINDOW)
     try:
         outcome = _act(event, accounts)
     except Exception:
-        shared.delete(key)  # let StackOne's retry act on it
+        state.delete(key)  # let StackOne's retry act on it
         raise
     return outcome
 

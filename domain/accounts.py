@@ -1,8 +1,8 @@
-"""Values parsed from StackOne's answers; credentials and setup information are dropped at parse time."""
+"""StackOne's accounts and sessions as values; credentials and setup information are dropped at parse time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -39,6 +39,10 @@ class Account:
             created_at=text("created_at"),
             updated_at=text("updated_at"),
         )
+
+    def as_dict(self) -> dict[str, str | None]:
+        """A JSON-safe copy for the shared cache (Account(**d) reads it back)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
