@@ -9,7 +9,7 @@ from flask import Flask
 
 from config import Settings
 from identity.resolver import build_resolver
-from log_setup import configure_logging
+from logs import configure_logging
 from problems import register_problem_handlers
 from services import EXTENSION_KEY, Services
 from stackone.client import StackOneClient

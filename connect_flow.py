@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from identity.owner import Owner
 from policy import AccountLookup, Action, Decision, SessionRequest, decide
@@ -54,6 +54,24 @@ def session_payload(owner: Owner, request: SessionRequest, decision: Decision, m
     return {k: v for k, v in payload.items() if v is not None}
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def safe_link(url: str | None, *, trusted: tuple[str, ...]) -> bool:
+    """True for an https URL, or an http URL on a configured StackOne origin (the sandbox); never javascript: etc."""
+    if not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return False
+    try:
+        scheme, host = _origin(url)
+    except ValueError:
+        return False
+    if not host:
+        return False
+    return scheme == "https" or (scheme == "http" and (scheme, host) in {_origin(t) for t in trusted})
+
+
 def open_session(
     owner: Owner,
     request: SessionRequest,
@@ -62,11 +80,13 @@ def open_session(
     client: StackOneClient,
     metadata: dict,
     hub_url: str,
+    api_url: str,
 ) -> IssuedSession:
     """Decide, then mint the session; a refusal raises before StackOne is called."""
     decision = decide(owner, request, accounts)
     started = datetime.now(UTC)
     session = client.create_connect_session(session_payload(owner, request, decision, metadata))
-    link = session.auth_link_url or f"{hub_url}?{urlencode({'token': session.token})}"
+    link = session.auth_link_url if safe_link(session.auth_link_url, trusted=(hub_url, api_url)) else None
+    link = link or f"{hub_url}?{urlencode({'token': session.token})}"
     expires_at = started + timedelta(seconds=request.expires_in)
     return IssuedSession(decision, session.token, link, request.expires_in, expires_at)

@@ -31,7 +31,8 @@ class Services:
     def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
         """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
         return open_session(owner, request, accounts=self.accounts, client=self.client,
-                            metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url)
+                            metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
+                            api_url=self.settings.stackone_api_url)
 
 
 def services() -> Services:

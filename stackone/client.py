@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from domain.accounts import Account, ConnectSession
 from errors import AccountNotFound, ProviderNotEnabled
+from logs.redaction import redact, secret_forms, strip_controls
 from stackone.errors import (
     StackOneError,
     UpstreamAuthFailed,
@@ -40,6 +45,8 @@ def _retry_policy(retries: int) -> Retry:
         read=retries,
         status=retries,
         other=0,
+        redirect=0,  # never followed: a 3xx is an error of ours (see _call), not a second send
+        raise_on_redirect=False,
         allowed_methods=frozenset({"GET"}),
         status_forcelist=(429, 502, 503, 504),
         backoff_factor=0.25,
@@ -53,15 +60,16 @@ def _retry_policy(retries: int) -> Retry:
 class StackOneClient:
     """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
 
-    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 16) -> None:
+    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._api_key = api_key
+        self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
         self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
         # One session serves every owner's requests: no cookie may carry state from one call to the next.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
+        # Sized for the gevent worker's concurrency: a connection past the pool is opened, used once and dropped.
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=_retry_policy(retries))
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
@@ -129,23 +137,34 @@ class StackOneClient:
     def _call(self, method: str, path: str, *, about_account: bool = False, **kwargs: Any) -> Any:
         where = f"{method} {path.split('?')[0]}"
         try:
-            response = self._session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
+            # post the owner's payload somewhere else.
+            response = self._session.request(method, self.base_url + path, timeout=self.timeout,
+                                             allow_redirects=False, **kwargs)
         except requests.Timeout as exc:
-            log.warning("StackOne timed out on %s after %ss", where, self.timeout)
-            raise UpstreamTimeout("StackOne did not answer in time; try again") from exc
+            raise self._timed_out(where) from exc
         except requests.ConnectionError as exc:
+            if _read_timeout_after_retries(exc):
+                raise self._timed_out(where) from exc
             log.warning("StackOne unreachable on %s (%s)", where, type(exc).__name__)
             raise UpstreamUnreachable("StackOne could not be reached; try again") from exc
         except requests.RequestException as exc:
             log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
             raise StackOneError() from exc
+        if 300 <= response.status_code < 400:
+            log.error("StackOne answered %s with a redirect (%s); not followed", where, response.status_code)
+            raise StackOneError("StackOne answered with an unexpected redirect")
         if response.ok:
-            try:
-                return response.json()
-            except ValueError:
+            body = _json(response)
+            if body is _UNREADABLE:
                 log.error("StackOne answered %s with a body that is not JSON (status %s)", where, response.status_code)
-                raise StackOneError("StackOne's answer could not be read") from None
+                raise StackOneError("StackOne's answer could not be read")
+            return body
         raise self._mapped(response, where, about_account)
+
+    def _timed_out(self, where: str) -> UpstreamTimeout:
+        log.warning("StackOne timed out on %s after %ss", where, self.timeout)
+        return UpstreamTimeout("StackOne did not answer in time; try again")
 
     def _mapped(self, response: requests.Response, where: str, about_account: bool) -> StackOneError:
         status = response.status_code
@@ -170,21 +189,49 @@ class StackOneClient:
 
     def _message(self, response: requests.Response) -> str | None:
         """StackOne's own `message`, the only upstream text we pass on, trimmed and scrubbed."""
-        try:
-            body = response.json()
-        except ValueError:
-            return None
+        body = _json(response)
         message = body.get("message") if isinstance(body, dict) else None
         if isinstance(message, list):  # validation errors arrive as a list of strings
             message = "; ".join(str(m) for m in message)
         if not isinstance(message, str) or not message.strip():
             return None
-        return message.replace(self._api_key, "[redacted]").strip()[:MAX_MESSAGE]
+        # Passed on to the caller and the log: no control character (a forged log line) and no credential
+        # (a session token, our key or its Basic form) may ride along.
+        message = strip_controls(redact(message, self._secret_forms))
+        return message[:MAX_MESSAGE] or None
+
+
+_UNREADABLE = object()
+
+
+def _json(response: requests.Response) -> Any:
+    """The body as JSON, or _UNREADABLE (not JSON, or nested past the parser's recursion limit)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return _UNREADABLE
+
+
+def _read_timeout_after_retries(exc: requests.ConnectionError) -> bool:
+    # requests reports "retries exhausted on read timeouts" as a ConnectionError wrapping urllib3's MaxRetryError.
+    reason = exc.args[0] if exc.args else None
+    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)
 
 
 def _retry_after(value: str | None) -> int:
+    """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap."""
+    seconds = 1.0
+    text = (value or "").strip()
     try:
-        seconds = int(float(value)) if value else 1
+        seconds = float(text)
     except ValueError:
-        seconds = 1  # an HTTP-date or garbage: ask for a short wait rather than trust it
-    return max(1, min(seconds, RETRY_AFTER_CAP))
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):  # inf, 1e400 and -inf are clamped below; NaN compares false to everything
+        seconds = 1.0
+    return int(max(1.0, min(seconds, float(RETRY_AFTER_CAP))))

@@ -68,3 +68,23 @@ def test_someone_elses_account_is_not_found(client, stackone):
     stackone.get(f"{API}/accounts/acc-x", json=account("acc-x", owner="org-2"))
     response = client.post(URL, json={"accountId": "acc-x"}, headers=bearer())
     assert (response.status_code, response.get_json()["code"]) == (404, "account_not_found")
+
+
+@pytest.mark.parametrize("offered", [
+    "javascript:alert(1)", "data:text/html,<script>x</script>", "http://evil.test/x?token=s1",
+    "https://app.stackone.com/embedded/integrations?token=s1\nX", "//evil.test/x", "https:///nohost",
+])
+def test_an_unsafe_auth_link_url_is_replaced_by_the_hub_link(client, stackone, offered):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="s1", auth_link_url=offered))
+    body = client.post(URL, json={}, headers=bearer()).get_json()
+    assert body["url"] == "https://app.stackone.com/embedded/integrations?token=s1"
+
+
+def test_http_links_are_kept_only_on_the_configured_stackone_origin(env, stackone):
+    from app import create_app
+
+    env["STACKONE_HUB_URL"] = "http://127.0.0.1:8001/embedded/integrations"
+    client = create_app(env).test_client()
+    sandbox_link = "http://127.0.0.1:8001/embedded/integrations?token=s1"
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="s1", auth_link_url=sandbox_link))
+    assert client.post(URL, json={}, headers=bearer()).get_json()["url"] == sandbox_link

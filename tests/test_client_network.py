@@ -89,3 +89,10 @@ def test_refused_connection_is_unreachable():
     client = StackOneClient(f"http://127.0.0.1:{port}", API_KEY, timeout=1)
     with pytest.raises(UpstreamUnreachable):
         client.create_connect_session({"origin_owner_id": "o", "origin_owner_name": "n"})
+
+
+def test_a_silent_server_on_a_get_is_a_timeout_after_the_retries(silent):
+    client = StackOneClient(f"http://127.0.0.1:{silent.port}", API_KEY, timeout=0.3)
+    with pytest.raises(UpstreamTimeout) as raised:
+        client.active_providers()
+    assert (raised.value.status, raised.value.code) == (504, "upstream_timeout") and silent.requests == 3

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import requests
 from responses import matchers
@@ -174,3 +177,69 @@ def test_cookies_set_by_stackone_are_never_sent_back(client, stackone):
     client.active_providers()
     client.active_providers()
     assert "Cookie" not in stackone.calls[1].request.headers
+
+
+@pytest.mark.parametrize("status", [408, 429])
+@pytest.mark.parametrize(("header", "expected"), [("inf", "30"), ("1e400", "30"), ("-inf", "1"), ("nan", "1"),
+                                                   ("-5", "1"), ("soon", "1"), ("", "1")])
+def test_odd_retry_after_values_are_clamped(client, stackone, status, header, expected):
+    stackone.post(f"{API}/connect_sessions", status=status, headers={"Retry-After": header}, json={"message": "x"})
+    with pytest.raises(UpstreamBusy) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert raised.value.headers == {"Retry-After": expected}
+
+
+def test_an_http_date_retry_after_is_honoured(client, stackone):
+    from email.utils import format_datetime
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=12), usegmt=True)
+    stackone.post(f"{API}/connect_sessions", status=429, headers={"Retry-After": when}, json={"message": "x"})
+    with pytest.raises(UpstreamBusy) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert 9 <= int(raised.value.headers["Retry-After"]) <= 12
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
+    stackone.post(f"{API}/connect_sessions", status=429, headers={"Retry-After": later}, json={"message": "x"})
+    with pytest.raises(UpstreamBusy) as capped:
+        client.create_connect_session(PAYLOAD)
+    assert capped.value.headers == {"Retry-After": "30"}
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("status", [201, 400, 429, 500])
+def test_a_deeply_nested_answer_is_upstream_error_or_its_mapping(client, stackone, status):
+    stackone.post(f"{API}/connect_sessions", status=status, body=DEEP, content_type="application/json")
+    with pytest.raises(StackOneError) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert raised.value.status in (502, 503, 422) and "[[[" not in raised.value.detail
+    if status in (201, 500):
+        assert raised.value.code == "upstream_error"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_never_followed(client, stackone, status):
+    stackone.post(f"{API}/connect_sessions", status=status, headers={"Location": "https://elsewhere.test/take"})
+    with pytest.raises(StackOneError) as raised:
+        client.create_connect_session(PAYLOAD)
+    assert (raised.value.status, raised.value.code) == (502, "upstream_error")
+    assert len(stackone.calls) == 1  # sent once, and not to elsewhere.test (responses would refuse that call)
+
+
+def test_a_redirect_on_a_get_is_not_followed_either(client, stackone):
+    stackone.get(f"{API}/connectors/meta", status=307, headers={"Location": f"{API}/connectors/meta2"})
+    with pytest.raises(StackOneError):
+        client.active_providers()
+    assert len(stackone.calls) == 1
+
+
+def test_stackones_message_is_scrubbed_before_it_is_passed_on(client, stackone):
+    basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
+    message = f"bad\nrequest\r\n2026-11-22 CRITICAL forged \x1b[31m cst_abcdef1234567890 Basic {basic} {basic} end"
+    stackone.post(f"{API}/connect_sessions", status=400, json={"statusCode": 400, "message": message})
+    with pytest.raises(UpstreamRejected) as raised:
+        client.create_connect_session(PAYLOAD)
+    detail = raised.value.detail
+    assert not any(ord(ch) < 0x20 for ch in detail)
+    assert "cst_abcdef1234567890" not in detail and basic.rstrip("=") not in detail and API_KEY not in detail
+    assert detail.startswith("bad request") and detail.endswith("end")

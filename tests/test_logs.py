@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import logging
 
-from log_setup import RedactingFilter
+from logs import SafeLogFilter
 from tests.helpers import API_KEY, login
 
 
 def formatted(record: logging.LogRecord, secrets=(API_KEY,)) -> str:
     handler = logging.StreamHandler(io.StringIO())
-    handler.addFilter(RedactingFilter(secrets))
+    handler.addFilter(SafeLogFilter(secrets))
     handler.setFormatter(logging.Formatter("%(levelname)s [%(request_id)s] %(message)s"))
     handler.handle(record)
     return handler.stream.getvalue()
