@@ -15,8 +15,7 @@ from services import EXTENSION_KEY, Services
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_file_state
-
-MAX_BODY_BYTES = 64 * 1024
+from views.json_body import MAX_BODY_BYTES
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:

@@ -90,3 +90,27 @@ class ProviderNotEnabled(ServiceError):
     status = 422
     code = "provider_not_enabled"
     title = "Provider not enabled"
+
+
+class InvalidBody(ServiceError):
+    """The body's framing is broken (e.g. a malformed chunked encoding), so it cannot be read at all."""
+
+    status = 400
+    code = "invalid_body"
+    title = "The request body could not be read"
+
+
+class BodyTimeout(ServiceError):
+    """The client stopped sending its body before it was complete."""
+
+    status = 408
+    code = "request_timeout"
+    title = "The request body did not arrive in time"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body is over the service's limit, however it was sent (Content-Length or chunked)."""
+
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 # A tag URI (RFC 4151): stable and unique without pretending to be a page that can be fetched.
 PROBLEM_TYPE = "tag:stackone-connect-backend,2026:problem:"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _HTTP_CODES = {
     400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
     415: "unsupported_media_type", 429: "too_many_requests",
@@ -27,7 +27,7 @@ def request_id() -> str:
     """This request's id: the caller's X-Request-ID when it is safe to echo, else a new one."""
     if "request_id" not in g:
         offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+        g.request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
     return g.request_id
 
 
@@ -47,6 +47,9 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
     response.status_code = status
     response.mimetype = "application/problem+json"
     response.headers.update(headers or {})
+    if status in (408, 413):
+        # The body was not (fully) read, so the connection cannot carry another request: say so and close.
+        response.headers["Connection"] = "close"
     return response
 
 

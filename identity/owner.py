@@ -24,9 +24,19 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str) and value.strip() and _is_unicode(value):
         return value.strip()
     return None
+
+
+def _is_unicode(text: str) -> bool:
+    # A signed claim can still hold "\ud800" (valid JSON, not valid Unicode), which no hash, log or
+    # StackOne call can encode: such a login names no owner.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def owner_from_claims(claims: Mapping[str, Any], id_field: str, name_field: str, username_field: str) -> Owner:
@@ -35,5 +45,6 @@ def owner_from_claims(claims: Mapping[str, Any], id_field: str, name_field: str,
     owner_name = _text(claims.get(name_field))
     if owner_id is None or owner_name is None:
         raise Unauthorized("The login does not name the organisation that owns the account")
-    username = claims.get(username_field)
-    return Owner(id=owner_id, name=owner_name, username=username.strip() if isinstance(username, str) else None)
+    raw_username = claims.get(username_field)
+    username = _text(raw_username) if isinstance(raw_username, str) else None
+    return Owner(id=owner_id, name=owner_name, username=username)

@@ -8,10 +8,11 @@ from config import CATEGORIES
 from policy.types import SessionRequest
 from schemas.strict_fields import StrictBoolean, StrictInteger
 
+# \A...\Z, not ^...$: marshmallow's Regexp uses match(), and "$" also matches before a trailing newline.
 PROVIDER_KEY = validate.Regexp(
-    r"^[a-z0-9][a-z0-9_.-]{0,63}$", error="Must be a StackOne provider key, like 'bamboohr'."
+    r"\A[a-z0-9][a-z0-9_.-]{0,63}\Z", error="Must be a StackOne provider key, like 'bamboohr'."
 )
-ACCOUNT_ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,128}$", error="Must be a StackOne account id.")
+ACCOUNT_ID = validate.Regexp(r"\A[A-Za-z0-9_-]{1,128}\Z", error="Must be a StackOne account id.")
 CATEGORY = validate.OneOf(CATEGORIES, error="Must be one of: {choices}.")
 
 # The standard connect session (30 min default) and the forwarded auth link (5 days, at most 7).

@@ -1,38 +1,58 @@
-"""Read a request body as one JSON object, strictly: declared JSON, UTF-8, no duplicate keys, no NaN."""
+"""Read a request body completely, within the size limit and the read deadline, then as one strict JSON object."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from errors import InvalidJSON, UnsupportedMediaType
+from errors import BodyTimeout, InvalidBody, PayloadTooLarge, UnsupportedMediaType
+from schemas.strict_json import parse_json_object
 
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(keys) != len(set(keys)):
-        # Two values for one key would let one slip past validation while the other is used.
-        raise InvalidJSON("The JSON object repeats a key")
-    return dict(pairs)
+MAX_BODY_BYTES = 64 * 1024
+CHUNK = 16 * 1024
 
 
-def _no_constants(name: str):
-    raise InvalidJSON(f"{name} is not valid JSON")
+def too_large() -> PayloadTooLarge:
+    """The 413 every oversized body gets, Content-Length or chunked; it names the limit."""
+    return PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes (64 KiB), the most this service accepts",
+                           maxBytes=MAX_BODY_BYTES)
+
+
+def read_body() -> bytes:
+    """The raw body; 413 past the limit, 408 if the client stalls, 400 if its framing (chunked) is broken."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise too_large()
+    # A server that frames the body itself (gunicorn, also for chunked bodies) says so; read it directly, so
+    # its framing errors reach us rather than being folded into "the client went away".
+    environ = request.environ
+    stream = environ["wsgi.input"] if environ.get("wsgi.input_terminated") else request.stream
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_BODY_BYTES:
+            chunk = stream.read(min(CHUNK, MAX_BODY_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except TimeoutError:
+        raise BodyTimeout("The body stopped arriving before it was complete") from None
+    except RequestEntityTooLarge:
+        raise too_large() from None
+    except HTTPException:
+        raise
+    except Exception:  # the WSGI server's own framing errors (gunicorn's have no common public base)
+        raise InvalidBody("The body's transfer encoding is malformed (e.g. a bad chunk size)") from None
+    if size > MAX_BODY_BYTES:
+        raise too_large()
+    return b"".join(chunks)
 
 
 def read_json_object() -> dict[str, Any]:
-    """The body as a dict, or a 415 / 400 / 413 problem (413 comes from MAX_CONTENT_LENGTH)."""
+    """The body as a dict, or a 415 / 400 / 408 / 413 problem."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'")
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
-    except UnicodeDecodeError:
-        raise InvalidJSON("The body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidJSON(f"The body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    if not isinstance(body, dict):
-        raise InvalidJSON("The body must be a JSON object, like {\"provider\": \"bamboohr\"}")
-    return body
+    return parse_json_object(read_body())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, jsonify, request
 
-from errors import InvalidJSON, WebhookUnavailable
+from errors import WebhookUnavailable
+from schemas.strict_json import parse_json_object
 from services import services
+from views.json_body import read_body
 from webhooks.events import handle_event
 from webhooks.signature import verify_signature
 
@@ -20,13 +20,8 @@ def receive_webhook():
     svc = services()
     if not svc.settings.webhook_secrets:
         raise WebhookUnavailable("No STACKONE_WEBHOOK_SECRETS configured; unsigned events are never accepted")
-    body = request.get_data(cache=False)
+    body = read_body()
     verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.webhook_secrets)
-    try:
-        event = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidJSON("The signed body is not JSON") from None
-    if not isinstance(event, dict):
-        raise InvalidJSON("The signed body is not a JSON object")
+    event = parse_json_object(body, "The signed body")
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
     return jsonify({"status": outcome})
