@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from flask import Flask
@@ -56,14 +55,4 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_cli(app)
     return app
-
-
-def startup_notes(settings: Settings) -> list[tuple[int, str]]:
-    """What the server's start-up log should say about this configuration: (level, line) pairs."""
-    notes = [(logging.INFO, f"StackOne at {settings.stackone_api_url}; owner from {settings.owner_auth}; "
-                            f"account cache {settings.account_cache_ttl}s; shared state in {settings.state_dir}")]
-    if not settings.webhook_secrets:
-        notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
-                                       "and accepts no events"))
-    return notes
 

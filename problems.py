@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from errors import InvalidRequest, ServiceError
+from views.json_body import body_left_unread
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,6 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
     response.status_code = status
     response.mimetype = "application/problem+json"
     response.headers.update(headers or {})
-    if status in (408, 413):
-        # The body was not (fully) read, so the connection cannot carry another request: say so and close.
-        response.headers["Connection"] = "close"
     return response
 
 
@@ -63,6 +61,10 @@ def register_problem_handlers(app: Flask) -> None:
     @app.after_request
     def _stamp(response):
         response.headers["X-Request-ID"] = request_id()
+        if body_left_unread():
+            # Whatever is left of the body (too large, stalled, malformed, or refused before reading) must not
+            # be drained as if it were the next request: say so and close.
+            response.headers["Connection"] = "close"
         # Tokens and account lists must never sit in a shared cache.
         response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from config import ConfigError, Settings
+from config import Settings
 from errors import Unauthorized
+from identity.keys import verification_key
 from identity.owner import Owner, owner_from_claims
 
 
@@ -15,21 +14,7 @@ class JWTOwnerResolver:
     """Verifies the bearer token's signature, expiry and optional issuer/audience, then reads the owner."""
 
     def __init__(self, settings: Settings) -> None:
-        if settings.jwt_public_key:
-            try:
-                key = load_pem_public_key(settings.jwt_public_key.encode())
-            except ValueError:
-                raise ConfigError("OWNER_JWT_PUBLIC_KEY is not a valid PEM public key") from None
-            if isinstance(key, rsa.RSAPublicKey):
-                self._algorithms = ["RS256"]
-            elif isinstance(key, ec.EllipticCurvePublicKey):
-                self._algorithms = ["ES256"]
-            else:
-                raise ConfigError("OWNER_JWT_PUBLIC_KEY must be an RSA or EC (P-256) public key")
-            self._key = key
-        else:
-            self._algorithms = ["HS256"]
-            self._key = settings.jwt_secret
+        self._key, self._algorithms = verification_key(settings)
         self._settings = settings
 
     def resolve(self, headers, cookies) -> Owner:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 
-from logs import SafeLogFilter
+from logs import SafeLogFilter, configure_logging
 from tests.helpers import API_KEY, login
 
 
@@ -37,3 +38,26 @@ def test_tokens_and_secrets_are_scrubbed():
     text = formatted(record("header was Bearer %s, key %s, raw %s", "abc.def-ghi", API_KEY, token))
     assert "abc.def-ghi" not in text and API_KEY not in text and token not in text
     assert "[redacted]" in text and "[redacted-jwt]" in text
+
+
+def test_control_characters_are_escaped_so_one_record_stays_one_line():
+    text = formatted(record("path %s", "/healthz\n2026-11-22 CRITICAL forged\r\x1b[31m\x00\u2028end"))
+    assert text.count("\n") == 1
+    assert "\\n2026-11-22 CRITICAL forged\\r\\x1b[31m\\x00\\u2028end" in text
+
+
+def test_session_tokens_and_basic_credentials_are_redacted():
+    basic = base64.b64encode(f"{API_KEY}:".encode()).decode()
+    text = formatted(record("got %s and %s", "cst_0123456789abcdef", basic))
+    assert "cst_0123456789abcdef" not in text and basic.rstrip("=") not in text
+
+
+def test_gunicorns_handlers_get_the_same_filter():
+    gunicorn_handler = logging.StreamHandler(io.StringIO())
+    logging.getLogger("gunicorn.access").addHandler(gunicorn_handler)
+    try:
+        configure_logging("INFO", (API_KEY,))
+        logging.getLogger("gunicorn.access").warning('"GET %s" 404', "/x\nFORGED")
+        assert gunicorn_handler.stream.getvalue() == '"GET /x\\nFORGED" 404\n'
+    finally:
+        logging.getLogger("gunicorn.access").removeHandler(gunicorn_handler)

@@ -119,8 +119,8 @@ def test_without_secrets_the_route_is_503_and_accepts_nothing(env, caplog):
 
 
 def test_startup_notes_say_why_webhooks_are_off(env):
-    from app import startup_notes
     from config import Settings
+    from serving.preflight import startup_notes
 
     del env["STACKONE_WEBHOOK_SECRETS"]
     notes = [line for level, line in startup_notes(Settings.from_env(env)) if level == logging.WARNING]

@@ -1,0 +1,34 @@
+"""What gunicorn's master checks before forking: the configuration, without importing requests or the app."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+from config import Settings
+from identity.keys import verification_key
+from state import open_file_state
+
+
+def startup_notes(settings: Settings) -> list[tuple[int, str]]:
+    """What the server's start-up log should say about this configuration: (level, line) pairs."""
+    notes = [(logging.INFO, f"StackOne at {settings.stackone_api_url}; owner from {settings.owner_auth}; "
+                            f"account cache {settings.account_cache_ttl}s; shared state in {settings.state_dir}")]
+    if not settings.webhook_secrets:
+        notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
+                                       "and accepts no events"))
+    return notes
+
+
+def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int, str]]:
+    """Raise ConfigError as create_app would; return the start-up notes.
+
+    The master must not import requests or urllib3: the gevent worker patches the socket and ssl modules
+    after the fork, and a module that already holds the unpatched ssl would block the whole worker on TLS.
+    """
+    settings = Settings.from_env(os.environ if env is None else env)
+    if settings.owner_auth == "jwt":
+        verification_key(settings)  # parses the public key; PyJWT itself is not imported here
+    open_file_state(settings.state_dir)
+    return startup_notes(settings)

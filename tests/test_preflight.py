@@ -1,0 +1,28 @@
+"""gunicorn's master checks the configuration without importing what the gevent worker must patch first."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.e2e_processes import ROOT
+from tests.helpers import API_KEY, JWT_SECRET
+
+CHECK = """
+import json, sys
+from serving.preflight import check_configuration
+notes = check_configuration()
+print(json.dumps({"notes": notes, "loaded": sorted(m for m in ("requests", "urllib3", "jwt", "gevent")
+                                                   if m in sys.modules)}))
+"""
+
+
+def test_the_masters_check_leaves_requests_and_urllib3_unimported(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "STACKONE_API_KEY": API_KEY, "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
+           "STATE_DIR": str(tmp_path / "state")}
+    result = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=30, check=True)
+    answer = json.loads(result.stdout)
+    assert answer["loaded"] == []  # imported before gevent's patch, they would hold the blocking ssl and socket
+    assert any("STACKONE_WEBHOOK_SECRETS is not set" in line for _, line in answer["notes"])
