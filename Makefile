@@ -24,6 +24,7 @@ test: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/slow_clients.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

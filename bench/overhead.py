@@ -83,7 +83,7 @@ def main() -> None:
         wait_until_up(f"{service_url}/healthz", service)
         headers = {"Authorization": f"Bearer {login(org_id='org-bench', org_name='Bench Ltd')}"}
         print(f"{REQUESTS} requests, {CONCURRENCY} concurrent clients, {os.cpu_count()} cores; "
-              f"gunicorn {os.environ.get('WEB_CONCURRENCY') or os.cpu_count()} workers x 8 threads\n")
+              f"gunicorn {os.environ.get('WEB_CONCURRENCY') or os.cpu_count()} gevent workers\n")
 
         def direct(session):
             session.get(f"{sandbox_url}/accounts", auth=(KEY, ""), timeout=10,
