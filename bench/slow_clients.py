@@ -8,11 +8,9 @@ Run with `make bench`.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -21,36 +19,11 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET  # noqa: E402
+from tests.slow_clients import hold_slow_clients  # noqa: E402
 
 HOLD_SECONDS = float(os.environ.get("BENCH_HOLD_SECONDS", "10"))
 CLIENTS = [int(n) for n in os.environ.get("BENCH_SLOW_CLIENTS", "16,40,400").split(",")]
 MODELS = {"gthread 2x8": ["-k", "gthread", "--threads", "8"], "gevent (ours)": []}
-
-
-def hold_slow_clients(port: int, count: int, until: float) -> list[threading.Thread]:
-    """Start `count` threads that keep half-sent requests open on the port until `until`."""
-
-    def trickle(i: int) -> None:
-        while time.monotonic() < until:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-                    if i % 2:
-                        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-                        piece = b"X-Slow: 1\r\n"
-                    else:
-                        sock.sendall(b"POST /stackone_webhooks HTTP/1.1\r\nHost: x\r\n"
-                                     b"Content-Type: application/json\r\nContent-Length: 50000\r\n\r\n")
-                        piece = b"{"
-                    while time.monotonic() < until:
-                        sock.sendall(piece)
-                        time.sleep(0.5)
-            except OSError:
-                time.sleep(0.1)
-
-    threads = [threading.Thread(target=trickle, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    return threads
 
 
 def probe(port: int, count: int) -> str:

@@ -4,7 +4,6 @@ oversized bodies, malformed HTTP and forged log lines."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
@@ -12,6 +11,7 @@ import requests
 
 from tests.e2e_processes import free_port, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login, stackone_signature
+from tests.slow_clients import hold_slow_clients
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.serving_key_0123456789"
@@ -76,28 +76,7 @@ def test_held_slow_clients_do_not_take_the_service_off_the_air(stack):
     port, _, _ = stack
     stop_at = time.monotonic() + 8
     held: list[socket.socket] = []
-
-    def trickle(i: int) -> None:
-        while time.monotonic() < stop_at:
-            try:
-                with socket.create_connection(("127.0.0.1", port)) as sock:
-                    held.append(sock)
-                    if i % 2:
-                        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-                        piece = b"X-Slow: 1\r\n"
-                    else:
-                        sock.sendall(f"POST /stackone_webhooks HTTP/1.1\r\nHost: x\r\n{JSON}"
-                                     "Content-Length: 50000\r\n\r\n".encode())
-                        piece = b"{"
-                    while time.monotonic() < stop_at:
-                        sock.sendall(piece)
-                        time.sleep(0.5)
-            except OSError:
-                time.sleep(0.1)
-
-    threads = [threading.Thread(target=trickle, args=(i,), daemon=True) for i in range(64)]
-    for thread in threads:
-        thread.start()
+    threads = hold_slow_clients(port, 64, stop_at, held)
     time.sleep(1)
     headers = {"Authorization": f"Bearer {login(org_id='org-slow', org_name='Slow Ltd')}"}
     worst = 0.0
