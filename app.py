@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from config import Settings
+from crossorigin import init_cross_origin
 from identity.resolver import build_resolver
 from logs import configure_logging
 from problems import register_problem_handlers
@@ -45,6 +46,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     register_problem_handlers(app)
+    init_cross_origin(app, settings)
     from cli import register_cli
     from views.accounts import bp as accounts_bp
     from views.health import bp as health_bp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,21 @@ def _pem(env: Mapping[str, str], name: str) -> str | None:
     return path.read_text()
 
 
+_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?", re.IGNORECASE)
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    """CORS_ALLOWED_ORIGINS: exact origins only (scheme://host[:port]); a wildcard or a path is a start-up error."""
+    origins = []
+    for item in _split(raw):
+        origin = item[:-1] if item.endswith("/") else item
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"CORS_ALLOWED_ORIGINS: {item!r} is not an exact origin like https://app.example.com "
+                              "(scheme://host[:port]; no wildcard, no path)")
+        origins.append(origin.lower())
+    return tuple(dict.fromkeys(origins))
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper() or "INFO"
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -88,6 +104,7 @@ class Settings:
     owner_name_field: str = "org_name"
     owner_username_field: str = "email"
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    cors_allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
 
     @classmethod
@@ -150,5 +167,6 @@ class Settings:
             owner_name_field=env.get("OWNER_NAME_FIELD", "").strip() or "org_name",
             owner_username_field=env.get("OWNER_USERNAME_FIELD", "").strip() or "email",
             webhook_secrets=webhook_secrets,
+            cors_allowed_origins=_origins(env.get("CORS_ALLOWED_ORIGINS")),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
         )

@@ -83,6 +83,9 @@ class AccountNotFound(ServiceError):
     code = "account_not_found"
     title = "Account not found"
 
+    def __init__(self, detail: str | None = None, **kwargs) -> None:
+        super().__init__(detail or "No such account belongs to your organisation", **kwargs)
+
 
 class ProviderNotEnabled(ServiceError):
     """The provider is not enabled on the StackOne project."""
@@ -114,3 +117,11 @@ class PayloadTooLarge(ServiceError):
     status = 413
     code = "payload_too_large"
     title = "Request body too large"
+
+
+class SessionNotFound(ServiceError):
+    """No such connect session for this owner (unknown, expired, or minted for someone else)."""
+
+    status = 404
+    code = "session_not_found"
+    title = "Session not found"

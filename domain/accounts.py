@@ -19,6 +19,8 @@ class Account:
     origin_username: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    # StackOne's status_reasons, reduced to {code, description, timestamp} strings.
+    status_reasons: tuple[dict[str, str | None], ...] = ()
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> Account:
@@ -38,11 +40,37 @@ class Account:
             origin_username=text("origin_username"),
             created_at=text("created_at"),
             updated_at=text("updated_at"),
+            status_reasons=_reasons(item.get("status_reasons")),
         )
 
-    def as_dict(self) -> dict[str, str | None]:
-        """A JSON-safe copy for the shared cache (Account(**d) reads it back)."""
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-safe copy for the shared cache (from_dict reads it back)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Account:
+        """The account as as_dict wrote it."""
+        return cls(**{**data, "status_reasons": _reasons(data.get("status_reasons"))})
+
+    @property
+    def needs_reconnect(self) -> bool:
+        """True when the user must act (re-enter credentials) for the account to work again."""
+        return (self.status or "").lower() in RECONNECT_STATUSES
+
+
+RECONNECT_STATUSES = frozenset({"error", "expired", "inactive", "suspended"})
+
+
+def _reasons(value: Any) -> tuple[dict[str, str | None], ...]:
+    """Only code, description and timestamp of each reason, as short strings; nothing else StackOne sends."""
+    if not isinstance(value, list):
+        return ()
+    reasons = []
+    for reason in value[:20]:
+        if isinstance(reason, dict):
+            reasons.append({key: None if reason.get(key) is None else str(reason.get(key))[:500]
+                            for key in ("code", "description", "timestamp")})
+    return tuple(reasons)
 
 
 @dataclass(frozen=True)
@@ -51,3 +79,61 @@ class ConnectSession:
 
     token: str
     auth_link_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A provider the StackOne project knows: its key, display name, category and whether it is enabled."""
+
+    key: str
+    name: str
+    category: str | None
+    active: bool
+
+    @classmethod
+    def from_api(cls, item: dict[str, Any]) -> Connector | None:
+        """One `/connectors/meta` entry; None when it names no provider."""
+        key = item.get("provider")
+        if not isinstance(key, str) or not key.strip():
+            return None
+        name, category = item.get("provider_name"), item.get("category")
+        return cls(key=key.strip().lower(), name=name if isinstance(name, str) and name else key,
+                   category=category if isinstance(category, str) else None, active=item.get("active") is True)
+
+
+# What StackOne's hub reports for the latest attempt to connect through a session.
+ATTEMPT_STATUSES = ("pending", "authenticated", "error", "cancelled", "expired")
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    """StackOne's answer to POST /connect_sessions/authenticate, less anything the caller must not see."""
+
+    origin_owner_id: str | None
+    provider: str | None
+    account_id: str | None
+    created_at: str | None
+    expires_in: int | None
+    attempt_status: str | None
+    attempt_account_id: str | None
+
+    @classmethod
+    def from_api(cls, item: dict[str, Any]) -> SessionDetails:
+        """Read the owner, provider, account, lifetime and latest connection attempt; ignore the rest."""
+
+        def text(source: dict[str, Any], key: str) -> str | None:
+            value = source.get(key)
+            return None if value is None or isinstance(value, (dict, list, bool)) else str(value)
+
+        attempt = item.get("latest_connection_attempt")
+        attempt = attempt if isinstance(attempt, dict) else {}
+        expires_in = item.get("expires_in")
+        return cls(
+            origin_owner_id=text(item, "origin_owner_id"),
+            provider=text(item, "provider"),
+            account_id=text(item, "account_id"),
+            created_at=text(item, "created_at"),
+            expires_in=expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None,
+            attempt_status=text(attempt, "status"),
+            attempt_account_id=text(attempt, "account_secure_id"),
+        )

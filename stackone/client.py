@@ -15,8 +15,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from domain.accounts import Account, ConnectSession
-from errors import AccountNotFound, ProviderNotEnabled
+from domain.accounts import Account, Connector, ConnectSession, SessionDetails
+from errors import AccountNotFound, ProviderNotEnabled, ServiceError, SessionNotFound
 from logs.redaction import redact, secret_forms, strip_controls
 from stackone.errors import (
     StackOneError,
@@ -33,6 +33,9 @@ PAGE_SIZE = 100
 MAX_PAGES = 100  # 10,000 accounts for one owner is far past any real case; stop rather than loop forever
 MAX_MESSAGE = 500
 RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
+# Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
+# (expired, or never valid) may also come back as 400 or 410; 401/403 stay "our API key was refused".
+MISSING_STATUSES = {SessionNotFound: (400, 404, 410)}
 
 
 def _retry_policy(retries: int) -> Retry:
@@ -83,7 +86,8 @@ class StackOneClient:
 
     def create_connect_session(self, payload: dict[str, Any]) -> ConnectSession:
         """POST /connect_sessions; returns the token (and auth link URL when StackOne sends one)."""
-        body = self._call("POST", "/connect_sessions", json=payload, about_account=bool(payload.get("account_id")))
+        missing = AccountNotFound if payload.get("account_id") else None
+        body = self._call("POST", "/connect_sessions", json=payload, missing=missing)
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             log.error("StackOne answered POST /connect_sessions without a token")
@@ -117,24 +121,37 @@ class StackOneClient:
     def get_account(self, account_id: str) -> Account | None:
         """GET /accounts/{id}; None when StackOne does not know it."""
         try:
-            body = self._call("GET", f"/accounts/{quote(account_id, safe='')}", about_account=True)
+            body = self._call("GET", f"/accounts/{quote(account_id, safe='')}", missing=AccountNotFound)
         except AccountNotFound:
             return None
         if not isinstance(body, dict) or body.get("id") is None:
             raise StackOneError("StackOne's account could not be read")
         return Account.from_api(body)
 
-    def active_providers(self) -> frozenset[str]:
-        """GET /connectors/meta: provider keys enabled on the project."""
+    def delete_account(self, account_id: str) -> None:
+        """DELETE /accounts/{id}: disconnect the account; AccountNotFound when StackOne does not know it."""
+        self._call("DELETE", f"/accounts/{quote(account_id, safe='')}", missing=AccountNotFound)
+
+    def authenticate_session(self, token: str) -> SessionDetails:
+        """POST /connect_sessions/authenticate: the session's owner, provider and latest connection attempt."""
+        body = self._call("POST", "/connect_sessions/authenticate", json={"token": token}, missing=SessionNotFound)
+        if not isinstance(body, dict):
+            raise StackOneError("StackOne's session details could not be read")
+        return SessionDetails.from_api(body)
+
+    def connectors(self) -> list[Connector]:
+        """GET /connectors/meta: every provider the project knows, enabled or not."""
         body = self._call("GET", "/connectors/meta")
         items = body.get("data") if isinstance(body, dict) else body
         if not isinstance(items, list):
             raise StackOneError("StackOne's connector list could not be read")
-        return frozenset(
-            str(c["provider"]).lower() for c in items if isinstance(c, dict) and c.get("provider") and c.get("active")
-        )
+        return [c for c in (Connector.from_api(i) for i in items if isinstance(i, dict)) if c is not None]
 
-    def _call(self, method: str, path: str, *, about_account: bool = False, **kwargs: Any) -> Any:
+    def active_providers(self) -> frozenset[str]:
+        """Provider keys enabled on the project."""
+        return frozenset(c.key for c in self.connectors() if c.active)
+
+    def _call(self, method: str, path: str, *, missing: type[ServiceError] | None = None, **kwargs: Any) -> Any:
         where = f"{method} {path.split('?')[0]}"
         try:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
@@ -154,19 +171,22 @@ class StackOneClient:
         if 300 <= response.status_code < 400:
             log.error("StackOne answered %s with a redirect (%s); not followed", where, response.status_code)
             raise StackOneError("StackOne answered with an unexpected redirect")
+        if response.status_code == 204:
+            return None
         if response.ok:
             body = _json(response)
             if body is _UNREADABLE:
                 log.error("StackOne answered %s with a body that is not JSON (status %s)", where, response.status_code)
                 raise StackOneError("StackOne's answer could not be read")
             return body
-        raise self._mapped(response, where, about_account)
+        raise self._mapped(response, where, missing)
 
     def _timed_out(self, where: str) -> UpstreamTimeout:
         log.warning("StackOne timed out on %s after %ss", where, self.timeout)
         return UpstreamTimeout("StackOne did not answer in time; try again")
 
-    def _mapped(self, response: requests.Response, where: str, about_account: bool) -> StackOneError:
+    def _mapped(self, response: requests.Response, where: str, missing: type[ServiceError] | None
+                ) -> ServiceError:
         status = response.status_code
         message = self._message(response)
         if status in (401, 403):
@@ -177,8 +197,8 @@ class StackOneClient:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             log.warning("StackOne busy (%s on %s), retry after %ss", status, where, retry_after)
             return UpstreamBusy("StackOne is busy; try again shortly", headers={"Retry-After": str(retry_after)})
-        if status == 404 and about_account:
-            return AccountNotFound("No such account belongs to your organisation")
+        if missing is not None and status in MISSING_STATUSES.get(missing, (404,)):
+            return missing()
         if status == 412:
             return ProviderNotEnabled(message or "The integration is not enabled for this StackOne project")
         if 400 <= status < 500:

@@ -54,7 +54,7 @@ class AccountDirectory:
             key = f"accounts:{owner_key(owner_id)}:{generation}:{provider or '*'}"
         cached = self._state.get(key) if key else None
         if isinstance(cached, list):
-            accounts = [Account(**item) for item in cached]
+            accounts = [Account.from_dict(item) for item in cached]
         else:
             accounts = [
                 a
