@@ -50,10 +50,11 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     from cli import register_cli
     from views.accounts import bp as accounts_bp
     from views.health import bp as health_bp
+    from views.providers import bp as providers_bp
     from views.sessions import bp as sessions_bp
     from views.webhooks import bp as webhooks_bp
 
-    for blueprint in (health_bp, sessions_bp, accounts_bp, webhooks_bp):
+    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     return app

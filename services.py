@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app, request
 
@@ -11,6 +13,7 @@ from connect_flow import IssuedSession, open_session
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from policy import SessionRequest
+from policy.lifecycle import account_to_disconnect, session_status
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import SharedState
@@ -30,9 +33,30 @@ class Services:
 
     def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
         """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
-        return open_session(owner, request, accounts=self.accounts, client=self.client,
-                            metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
-                            api_url=self.settings.stackone_api_url)
+        issued = open_session(owner, request, accounts=self.accounts, client=self.client,
+                              metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
+                              api_url=self.settings.stackone_api_url)
+        # StackOne's session details may not say when the session ends; remember it for the status route.
+        self.state.set(_session_key(issued.token), issued.expires_at.timestamp(), ttl=issued.expires_in + 3600)
+        return issued
+
+    def disconnect(self, owner: Owner, account_id: str) -> None:
+        """Delete one of the owner's accounts at StackOne (checked live first) and drop the owner's cache."""
+        account = account_to_disconnect(owner, account_id, self.accounts)
+        self.client.delete_account(account.id)
+        self.accounts.forget_owner(owner.id)
+
+    def session_status(self, owner: Owner, token: str) -> dict[str, str]:
+        """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
+        details = self.client.authenticate_session(token)
+        recorded = self.state.get(_session_key(token))
+        expires_at = datetime.fromtimestamp(recorded, UTC) if isinstance(recorded, (int, float)) else None
+        return session_status(owner, details, expires_at=expires_at)
+
+
+def _session_key(token: str) -> str:
+    # The token is a bearer credential: only its digest is ever a key.
+    return "session-expiry:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def services() -> Services:

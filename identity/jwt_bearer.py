@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import jwt
 
 from config import Settings
 from errors import Unauthorized
 from identity.keys import verification_key
 from identity.owner import Owner, owner_from_claims
+
+log = logging.getLogger("identity")
 
 
 class JWTOwnerResolver:
@@ -31,8 +35,31 @@ class JWTOwnerResolver:
                 issuer=s.jwt_issuer, audience=s.jwt_audience,
                 options={"require": ["exp"] + (["iss"] if s.jwt_issuer else []) + (["aud"] if s.jwt_audience else [])},
             )
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("The login token has expired", headers={"WWW-Authenticate": "Bearer"}) from None
-        except jwt.InvalidTokenError:
-            raise Unauthorized("The login token is not valid", headers={"WWW-Authenticate": "Bearer"}) from None
-        return owner_from_claims(claims, s.owner_id_field, s.owner_name_field, s.owner_username_field)
+        except jwt.InvalidTokenError as exc:
+            # The reason, never the token: lets an operator tell a misconfigured key from a bad login.
+            log.info("login refused: %s", _reason(exc))
+            detail = "The login token has expired" if isinstance(exc, jwt.ExpiredSignatureError) else \
+                "The login token is not valid"
+            raise Unauthorized(detail, headers={"WWW-Authenticate": "Bearer"}) from None
+        return owner_from_claims(claims, s.owner_id_field, s.owner_name_field, s.owner_username_field,
+                                 source="claim")
+
+
+def _reason(exc: jwt.InvalidTokenError) -> str:
+    """A short, token-free reason for the log."""
+    reasons = [
+        (jwt.ExpiredSignatureError, "expired"),
+        (jwt.InvalidSignatureError, "bad signature (is OWNER_JWT_SECRET / OWNER_JWT_PUBLIC_KEY the issuer's?)"),
+        (jwt.InvalidAlgorithmError, "wrong algorithm"),
+        (jwt.MissingRequiredClaimError, "missing required claim"),
+        (jwt.InvalidIssuerError, "wrong issuer"),
+        (jwt.InvalidAudienceError, "wrong audience"),
+        (jwt.ImmatureSignatureError, "not valid yet"),
+        (jwt.DecodeError, "not a well-formed JWT"),
+    ]
+    for kind, reason in reasons:
+        if isinstance(exc, kind):
+            if isinstance(exc, jwt.MissingRequiredClaimError):
+                return f"{reason} '{exc.claim}'"
+            return reason
+    return type(exc).__name__

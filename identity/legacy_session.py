@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from config import Settings
 from errors import Unauthorized
 from identity.owner import Owner, owner_from_claims
+
+log = logging.getLogger("identity")
 
 
 class FlaskSessionOwnerResolver:
@@ -32,8 +36,14 @@ class FlaskSessionOwnerResolver:
         try:
             # Flask itself refuses cookies older than PERMANENT_SESSION_LIFETIME; so do we.
             data = self._serializer.loads(cookie, max_age=s.legacy_session_max_age)
-        except BadSignature:  # also covers SignatureExpired
+        except SignatureExpired:
+            log.info("login refused: session cookie older than LEGACY_SESSION_MAX_AGE")
+            raise Unauthorized("The session cookie is not valid or has expired") from None
+        except BadSignature:
+            log.info("login refused: session cookie with a bad signature (is LEGACY_SECRET_KEY the app's SECRET_KEY?)")
             raise Unauthorized("The session cookie is not valid or has expired") from None
         if not isinstance(data, dict):
+            log.info("login refused: the session cookie holds no session")
             raise Unauthorized("The session cookie is not valid or has expired")
-        return owner_from_claims(data, s.owner_id_field, s.owner_name_field, s.owner_username_field)
+        return owner_from_claims(data, s.owner_id_field, s.owner_name_field, s.owner_username_field,
+                                 source="session key")

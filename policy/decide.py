@@ -26,11 +26,11 @@ def decide(owner: Owner, request: SessionRequest, accounts: AccountLookup) -> De
                 accountProvider=account.provider,
             )
         provider = provider or account.provider
-        _require_enabled(request.provider, accounts)
+        require_enabled(request.provider, accounts)
         return Decision(Action.UPDATE, provider=provider, account_id=account.id)
 
     # Rule 3: refuse a provider StackOne would refuse, before asking it to.
-    _require_enabled(provider, accounts)
+    require_enabled(provider, accounts)
 
     if request.multiple:
         # Rule 4: a new account beside the existing ones; labels are how the owner tells them apart.
@@ -61,6 +61,12 @@ def decide(owner: Owner, request: SessionRequest, accounts: AccountLookup) -> De
     return Decision(Action.CREATE, provider=None)
 
 
-def _require_enabled(provider: str | None, accounts: AccountLookup) -> None:
-    if provider and provider not in accounts.enabled_providers():
-        raise ProviderNotEnabled(f"The provider {provider!r} is not enabled for this StackOne project")
+def require_enabled(provider: str | None, accounts: AccountLookup) -> None:
+    """Refuse a provider the StackOne project has not enabled, naming the ones it has."""
+    if not provider:
+        return
+    enabled = accounts.enabled_providers()
+    if provider not in enabled:
+        keys = sorted(enabled)
+        raise ProviderNotEnabled(f"The provider {provider!r} is not enabled for this StackOne project; enabled: "
+                                 f"{', '.join(keys) or 'none'}", enabledProviders=keys)

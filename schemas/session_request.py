@@ -21,10 +21,21 @@ AUTH_LINK_EXPIRY = {"default": 432000, "min": 60, "max": 7 * 86400}
 
 
 class StrictSchema(Schema):
-    """Base schema: unknown fields are errors, not silently dropped."""
+    """Base schema: unknown fields are errors, not silently dropped; StackOne's own spelling gets a hint."""
 
     class Meta:
         unknown = RAISE
+
+    def handle_error(self, error: ValidationError, data, *, many: bool, **kwargs):
+        """Rewrite "Unknown field." for StackOne's snake_case names (account_id) to name our spelling."""
+        messages = error.messages if isinstance(error.messages, dict) else None
+        if not messages:
+            return
+        ours = {name: f.data_key for name, f in self.fields.items() if f.data_key and f.data_key != name}
+        hinted = {key: [f"Unknown field; did you mean `{ours[key]}`?"] if key in ours and value == ["Unknown field."]
+                  else value for key, value in messages.items()}
+        if hinted != messages:
+            raise ValidationError(hinted, data=data, valid_data=error.valid_data)
 
 
 class ConnectSessionRequestSchema(StrictSchema):
@@ -75,3 +86,10 @@ class AuthLinkRequestSchema(ConnectSessionRequestSchema):
     expires_in = StrictInteger(
         data_key="expiresIn", allow_none=True, validate=validate.Range(AUTH_LINK_EXPIRY["min"], AUTH_LINK_EXPIRY["max"])
     )
+
+
+class SessionStatusRequestSchema(StrictSchema):
+    """The body of POST /stackone_connect_sessions/status: the token the page was given."""
+
+    token = fields.String(required=True, validate=validate.Regexp(
+        r"\A[A-Za-z0-9._~+/=-]{8,512}\Z", error="Must be the session token this service returned."))

@@ -6,8 +6,9 @@ import hashlib
 import logging
 import time
 import uuid
+from dataclasses import asdict
 
-from domain.accounts import Account
+from domain.accounts import Account, Connector
 from errors import ServiceError
 from stackone.client import StackOneClient
 from state import SharedState
@@ -74,11 +75,29 @@ class AccountDirectory:
         """STACKONE_ENABLED_PROVIDERS when set, else the project's active connectors, cached."""
         if self._enabled is not None:
             return self._enabled
+        return frozenset(c.key for c in self.connectors() if c.active)
+
+    def providers(self) -> list[Connector]:
+        """The enabled providers with their names and categories, for a page to offer; sorted by name."""
+        enabled = self.enabled_providers()
+        try:
+            known = {c.key: c for c in self.connectors()}
+        except ServiceError:
+            if self._enabled is None:
+                raise
+            # The names are cosmetic and the list is configured: degrade to keys rather than fail the page.
+            log.warning("connector names unavailable; listing STACKONE_ENABLED_PROVIDERS by key")
+            known = {}
+        offered = [known.get(key) or Connector(key=key, name=key, category=None, active=True) for key in enabled]
+        return sorted(offered, key=lambda c: (c.name.casefold(), c.key))
+
+    def connectors(self) -> list[Connector]:
+        """Every connector of the project (GET /connectors/meta), cached across workers and refreshed by one."""
         if self._connectors_ttl <= 0:
-            return self._client.active_providers()
+            return self._client.connectors()
         entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
         if entry is not None and time.time() - entry["at"] < self._connectors_ttl:
-            return frozenset(entry["providers"])
+            return _read_connectors(entry)
         # One request (across every worker) refreshes; the others keep the stale list or wait for the new one.
         if self._state.add(CONNECTORS_REFRESH_KEY, 1, ttl=self._client.timeout * 3):
             try:
@@ -86,29 +105,29 @@ class AccountDirectory:
             finally:
                 self._state.delete(CONNECTORS_REFRESH_KEY)
         if entry is not None:
-            return frozenset(entry["providers"])
+            return _read_connectors(entry)
         return self._wait_for_connectors()
 
-    def _refresh_connectors(self, stale: dict | None) -> frozenset[str]:
+    def _refresh_connectors(self, stale: dict | None) -> list[Connector]:
         try:
-            active = self._client.active_providers()
+            connectors = self._client.connectors()
         except ServiceError:
             if stale is None:
                 raise
             log.warning("connector list refresh failed; serving the previous list")
-            return frozenset(stale["providers"])
-        self._state.set(CONNECTORS_KEY, {"providers": sorted(active), "at": time.time()},
+            return _read_connectors(stale)
+        self._state.set(CONNECTORS_KEY, {"connectors": [asdict(c) for c in connectors], "at": time.time()},
                         ttl=self._connectors_ttl * STALE_FACTOR)
-        return active
+        return connectors
 
-    def _wait_for_connectors(self) -> frozenset[str]:
+    def _wait_for_connectors(self) -> list[Connector]:
         # Nothing cached yet and another request is fetching: wait for its answer, not a second call.
         deadline = time.monotonic() + self._client.timeout
         while time.monotonic() < deadline:
             time.sleep(WAIT_STEP)
             entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
             if entry is not None:
-                return frozenset(entry["providers"])
+                return _read_connectors(entry)
             if self._state.get(CONNECTORS_REFRESH_KEY) is None:
                 break  # the other fetch failed; try ourselves
         return self._refresh_connectors(None)
@@ -119,10 +138,16 @@ class AccountDirectory:
 
 
 def _connectors_entry(entry) -> dict | None:
-    """The cached connector list if it is well-formed: {"providers": [str], "at": epoch seconds}."""
+    """The cached connector list if it is well-formed: {"connectors": [{key, name, category, active}], "at": t}."""
     if not isinstance(entry, dict) or not isinstance(entry.get("at"), (int, float)):
         return None
-    providers = entry.get("providers")
-    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
+    items = entry.get("connectors")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("key"), str) for i in items):
         return None
     return entry
+
+
+def _read_connectors(entry: dict) -> list[Connector]:
+    return [Connector(key=i["key"], name=str(i.get("name") or i["key"]),
+                      category=i.get("category") if isinstance(i.get("category"), str) else None,
+                      active=i.get("active") is True) for i in entry["connectors"]]

@@ -21,10 +21,10 @@ def test_lists_only_the_owners_accounts_without_secrets(client, stackone, monkey
     assert response.get_json() == {"data": [
         {"id": "a1", "provider": "bamboohr", "providerName": "Bamboohr", "status": "active", "label": "EU",
          "originUsername": "ann@acme.test", "createdAt": "2026-01-01T00:00:00.000Z",
-         "updatedAt": "2026-01-02T00:00:00.000Z"},
+         "updatedAt": "2026-01-02T00:00:00.000Z", "statusReasons": [], "needsReconnect": False},
         {"id": "a2", "provider": "hibob", "providerName": "Hibob", "status": "archived", "label": None,
          "originUsername": "ann@acme.test", "createdAt": "2026-01-01T00:00:00.000Z",
-         "updatedAt": "2026-01-02T00:00:00.000Z"},
+         "updatedAt": "2026-01-02T00:00:00.000Z", "statusReasons": [], "needsReconnect": False},
     ]}
     text = response.get_data(as_text=True)
     assert "PROVIDER-SECRET" not in text and "subdomain" not in text and "x1" not in text

@@ -1,13 +1,14 @@
-"""GET /stackone_accounts: the caller's own linked accounts, without credentials or setup information."""
+"""GET /stackone_accounts and DELETE /stackone_accounts/<id>: the caller's own accounts, never credentials."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
-from errors import ProviderNotEnabled
+from errors import AccountNotFound
+from policy.decide import require_enabled
 from schemas.owner_fields import refuse_owner_fields
-from schemas.session_request import PROVIDER_KEY, StrictSchema
+from schemas.session_request import ACCOUNT_ID, PROVIDER_KEY, StrictSchema
 from services import current_owner, services
 
 bp = Blueprint("accounts", __name__)
@@ -28,11 +29,25 @@ def list_accounts():
     directory = services().accounts
     provider = query.get("provider")
     # Checked before any lookup: an arbitrary key would cost a StackOne call and a cache entry each.
-    if provider and provider not in directory.enabled_providers():
-        raise ProviderNotEnabled(f"The provider {provider!r} is not enabled for this StackOne project")
+    require_enabled(provider, directory)
     accounts = directory.owner_accounts(owner.id, provider, include_archived=True)
     return jsonify({"data": [
         {"id": a.id, "provider": a.provider, "providerName": a.provider_name, "status": a.status, "label": a.label,
-         "originUsername": a.origin_username, "createdAt": a.created_at, "updatedAt": a.updated_at}
+         "originUsername": a.origin_username, "createdAt": a.created_at, "updatedAt": a.updated_at,
+         "statusReasons": list(a.status_reasons), "needsReconnect": a.needs_reconnect}
         for a in accounts
     ]})
+
+
+@bp.delete("/stackone_accounts/<account_id>")
+def disconnect_account(account_id: str):
+    """Disconnect one of the caller's accounts (StackOne's DELETE /accounts/{id}); 204, or 404 if not theirs."""
+    owner = current_owner()
+    refuse_owner_fields(request.args.keys())
+    try:
+        ACCOUNT_ID(account_id)
+    except ValidationError:
+        # Not an id StackOne could have issued: the same answer as someone else's account, and nothing is sent.
+        raise AccountNotFound(f"No account {account_id[:128]!r} belongs to your organisation") from None
+    services().disconnect(owner, account_id)
+    return "", 204

@@ -7,7 +7,7 @@ from marshmallow import Schema
 
 from connect_flow import IssuedSession
 from schemas.owner_fields import refuse_owner_fields
-from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema
+from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
 from views.json_body import read_json_object
 
@@ -34,3 +34,13 @@ def create_auth_link():
     """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
     issued = issue(AuthLinkRequestSchema())
     return jsonify({"url": issued.link, **issued.as_json()})
+
+
+@bp.post("/stackone_connect_sessions/status")
+def connect_session_status():
+    """How a session the caller minted went: pending, authenticated (with the account), error, cancelled, expired."""
+    owner = current_owner()
+    body = read_json_object()
+    refuse_owner_fields(body.keys(), request.args.keys())
+    token = SessionStatusRequestSchema().load(body)["token"]
+    return jsonify(services().session_status(owner, token))

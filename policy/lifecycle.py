@@ -1,0 +1,55 @@
+"""Owner checks for what happens after a session is minted: disconnecting an account, asking how a session went."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain.accounts import ATTEMPT_STATUSES, Account, SessionDetails
+from errors import AccountNotFound, SessionNotFound
+from identity.owner import Owner
+from policy.types import AccountLookup
+
+
+def account_to_disconnect(owner: Owner, account_id: str, accounts: AccountLookup) -> Account:
+    """The owner's account by id, checked live; someone else's looks exactly like a missing one (404)."""
+    account = accounts.account(account_id)
+    if account is None or account.origin_owner_id != owner.id:
+        raise AccountNotFound(f"No account {account_id!r} belongs to your organisation")
+    return account
+
+
+def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetime | None,
+                   now: datetime | None = None) -> dict[str, str]:
+    """What a page may learn of its session: status, and the account and provider once known.
+
+    A session minted for another owner is a 404 that tells nothing of it. Without an attempt yet the session is
+    pending, or expired once its lifetime is over (an attempt still pending then can no longer complete).
+    """
+    if details.origin_owner_id is None or details.origin_owner_id != owner.id:
+        raise SessionNotFound("No such session was minted for your organisation")
+    now = now or datetime.now(UTC)
+    created = _instant(details.created_at)
+    if created is not None and details.expires_in is not None:
+        expires_at = created + timedelta(seconds=details.expires_in)
+    status = details.attempt_status if details.attempt_status in ATTEMPT_STATUSES else "pending"
+    if status == "pending" and expires_at is not None and now >= expires_at:
+        status = "expired"
+    answer = {"status": status}
+    account_id = details.attempt_account_id if status == "authenticated" else None
+    if account_id or details.account_id:
+        answer["accountId"] = account_id or details.account_id
+    if details.provider:
+        answer["provider"] = details.provider
+    if expires_at is not None:
+        answer["expiresAt"] = expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return answer
+
+
+def _instant(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,21 @@
+"""GET /stackone_providers: the providers a page may offer, with their names and categories."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from schemas.owner_fields import refuse_owner_fields
+from schemas.session_request import StrictSchema
+from services import current_owner, services
+
+bp = Blueprint("providers", __name__)
+
+
+@bp.get("/stackone_providers")
+def list_providers():
+    """The enabled providers (STACKONE_ENABLED_PROVIDERS, else the project's active connectors), by name."""
+    current_owner()
+    refuse_owner_fields(request.args.keys())
+    StrictSchema().load(request.args.to_dict(flat=True))  # no parameters: anything sent is a 422
+    return jsonify({"data": [{"key": c.key, "name": c.name, "category": c.category}
+                             for c in services().accounts.providers()]})
