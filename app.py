@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import click
 from flask import Flask
 
-from config import Settings
+from config import ConfigError, Settings
 from crossorigin import init_cross_origin
 from identity.resolver import build_resolver
 from logs import configure_logging
 from problems import register_problem_handlers
-from services import EXTENSION_KEY, Services
+from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_file_state
@@ -19,8 +20,18 @@ from views.json_body import MAX_BODY_BYTES
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    """Build the app from an environment mapping (os.environ by default); raises ConfigError when incomplete."""
-    settings = Settings.from_env(env)
+    """Build the app from an environment mapping (os.environ by default); raises ConfigError when incomplete.
+
+    Under the `flask` command (an operator's tool that names the owner itself) OWNER_AUTH is not needed, and an
+    incomplete configuration is reported by the command that needs it, as one line, not while listing commands.
+    """
+    in_cli = click.get_current_context(silent=True) is not None
+    try:
+        settings = Settings.from_env(env, login_required=not in_cli)
+    except ConfigError as exc:
+        if not in_cli:
+            raise
+        return _cli_only_app(exc)
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     configure_logging(
@@ -59,3 +70,13 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     register_cli(app)
     return app
 
+
+
+def _cli_only_app(error: ConfigError) -> Flask:
+    """An app that lists the commands and answers each with the configuration error (for `flask --help`)."""
+    app = Flask(__name__)
+    app.extensions[CONFIG_ERROR_KEY] = error
+    from cli import register_cli
+
+    register_cli(app)
+    return app

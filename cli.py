@@ -11,8 +11,20 @@ from marshmallow import ValidationError
 from config import CATEGORIES
 from errors import ServiceError
 from identity.owner import Owner
+from policy.refusals import AmbiguousAccount
 from schemas.session_request import AuthLinkRequestSchema
 from services import services
+
+
+class OneLineCommand(click.Command):
+    """A command whose every usage mistake (a mistyped option, a missing value) is one `Error:` line, exit 1."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        """Parse as usual; turn click's usage errors (exit 2, with a usage block) into one line."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise click.ClickException(f"{exc.format_message()} (see --help)") from None
 
 
 def _one_line(errors: dict) -> str:
@@ -23,24 +35,37 @@ def _one_line(errors: dict) -> str:
     return "; ".join(parts)
 
 
+def _refusal(exc: ServiceError) -> click.ClickException:
+    message = f"{exc.code}: {exc.detail}"
+    if isinstance(exc, AmbiguousAccount):
+        choices = ", ".join(f"{c['id']} ({c.get('label') or 'no label'})" for c in exc.extra.get("candidates", []))
+        message += f". Accounts: {choices}. Rerun with --account-id ID, or --multiple --label NAME to add another"
+    return click.ClickException(message)
+
+
 def register_cli(app: Flask) -> None:
     """Add the `auth-link` command to the app's CLI."""
 
     # Options are checked here, not by click's types, so every mistake is a single "Error: ..." line.
-    @app.cli.command("auth-link")
+    @app.cli.command("auth-link", cls=OneLineCommand)
     @click.option("--owner-id", help="Your customer's id in your own system (origin_owner_id).")
     @click.option("--owner-name", help="Your customer's name in your own system (origin_owner_name).")
     @click.option("--username", help="The user who will connect (origin_username), e.g. an email.")
     @click.option("--category", help=f"Open the hub at one category: {', '.join(CATEGORIES)}.")
     @click.option("--provider", help="Open the hub at one provider, e.g. bamboohr.")
+    @click.option("--account-id", help="Re-link this existing account of the owner (the hub opens it for editing).")
+    @click.option("--multiple", is_flag=True, help="Add another account beside the owner's existing ones.")
+    @click.option("--label", help="A label stored on the account; tells several accounts of one provider apart.")
     @click.option("--expires-in", help="Seconds the link works for (60 to 604800; default 432000, 5 days).")
     @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-    def auth_link(owner_id, owner_name, username, category, provider, expires_in, as_json):
+    def auth_link(owner_id, owner_name, username, category, provider, account_id, multiple, label, expires_in,
+                  as_json):
         """Create an Auth Link to send to a customer (operators only: you name the owner)."""
         owner_id, owner_name = (owner_id or "").strip(), (owner_name or "").strip()
         if not owner_id or not owner_name:
             raise click.ClickException("--owner-id and --owner-name are both required")
-        body: dict = {"originUsername": username, "provider": provider, "category": category}
+        body: dict = {"originUsername": username, "provider": provider, "category": category,
+                      "accountId": account_id, "label": label, "multiple": True if multiple else None}
         if expires_in is not None:
             try:
                 body["expiresIn"] = int(expires_in)
@@ -54,7 +79,7 @@ def register_cli(app: Flask) -> None:
         try:
             issued = services().open_session(Owner(owner_id, owner_name, username), request)
         except ServiceError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+            raise _refusal(exc) from None
         answer = {"url": issued.link, **issued.as_json()}
         if as_json:
             click.echo(json.dumps(answer, indent=2))

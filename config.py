@@ -108,14 +108,18 @@ class Settings:
     log_level: str = "INFO"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from an environment mapping (os.environ by default)."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, login_required: bool = True) -> Settings:
+        """Build settings from an environment mapping (os.environ by default).
+
+        login_required=False is for the operator's command line, which names the owner itself: OWNER_AUTH may
+        then be unset (owner_auth ""), and no HTTP route can resolve a caller.
+        """
         env = os.environ if env is None else env
         api_key = env.get("STACKONE_API_KEY", "").strip()
         if not api_key:
             raise ConfigError("STACKONE_API_KEY is not set: the service cannot call StackOne without it")
         owner_auth = env.get("OWNER_AUTH", "").strip()
-        if owner_auth not in OWNER_AUTH_MODES:
+        if owner_auth not in OWNER_AUTH_MODES and (login_required or owner_auth):
             raise ConfigError(f"OWNER_AUTH must be one of {', '.join(OWNER_AUTH_MODES)} (got {owner_auth!r})")
 
         jwt_secret = env.get("OWNER_JWT_SECRET") or None

@@ -17,19 +17,38 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", os.path.join(HERE, "gunicorn.conf.py"), "wsgi:app"]
 
 
+def port_in_use(port: int) -> bool:
+    """True if something already listens on 127.0.0.1:port."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def wait_for_port(port: int, seconds: float = 15) -> bool:
-    """True once something listens on 127.0.0.1:port."""
+    """True once something listens on 127.0.0.1:port (tried at least once)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
+    while True:
+        if port_in_use(port):
+            return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.1)
-    return False
 
 
-def demo_environment(port: int, sandbox_port: int) -> tuple[dict[str, str], dict[str, str], str]:
-    """Fresh random secrets for the sandbox and the service, and a demo login token."""
+def legacy_cookie(secret_key: str, session: dict) -> str:
+    """A session cookie exactly as a legacy Flask app with this SECRET_KEY would set it."""
+    from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    legacy = Flask("legacy-demo")
+    legacy.secret_key = secret_key
+    return SecureCookieSessionInterface().get_signing_serializer(legacy).dumps(session)
+
+
+DEMO_OWNER = {"org_id": "demo-org", "org_name": "Demo Org", "email": "demo@example.com"}
+
+
+def demo_environment(port: int, sandbox_port: int, mode: str = "jwt") -> tuple[dict[str, str], dict[str, str], str]:
+    """Fresh random secrets for the sandbox and the service, and a demo login (a JWT, or a legacy session cookie)."""
     api_key, jwt_secret, webhook_secret = (secrets.token_urlsafe(32) for _ in range(3))
     sandbox_env = {**os.environ, "SANDBOX_API_KEY": "v1.sandbox." + api_key, "SANDBOX_WEBHOOK_SECRET": webhook_secret,
                    "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{port}/stackone_webhooks"}
@@ -39,30 +58,41 @@ def demo_environment(port: int, sandbox_port: int) -> tuple[dict[str, str], dict
         "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}",
         "STACKONE_HUB_URL": f"http://127.0.0.1:{sandbox_port}/embedded/integrations",
         "STACKONE_WEBHOOK_SECRETS": webhook_secret,
-        "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": jwt_secret,
         "STATE_DIR": tempfile.mkdtemp(prefix="stackone-connect-demo-"),
         "PORT": str(port),
     }
-    login = jwt.encode({"org_id": "demo-org", "org_name": "Demo Org", "email": "demo@example.com",
-                        "exp": int(time.time()) + 12 * 3600}, jwt_secret, algorithm="HS256")
+    if mode == "flask-session":
+        # The primary users' mode: the legacy app's own session cookie, signed with its SECRET_KEY.
+        service_env.update(OWNER_AUTH="flask-session", LEGACY_SECRET_KEY=jwt_secret)
+        service_env.pop("OWNER_JWT_SECRET", None)
+        return sandbox_env, service_env, legacy_cookie(jwt_secret, DEMO_OWNER)
+    service_env.update(OWNER_AUTH="jwt", OWNER_JWT_SECRET=jwt_secret)
+    service_env.pop("LEGACY_SECRET_KEY", None)
+    login = jwt.encode({**DEMO_OWNER, "exp": int(time.time()) + 12 * 3600}, jwt_secret, algorithm="HS256")
     return sandbox_env, service_env, login
 
 
-def banner(port: int, sandbox_port: int, login: str) -> str:
+def banner(port: int, sandbox_port: int, login: str, mode: str = "jwt") -> str:
     """The loud demo notice and a curl that works as pasted."""
     line = "=" * 78
+    if mode == "flask-session":
+        who = "the legacy session cookie below (as a legacy Flask app's login sets it; valid for 31 days)"
+        credential = f"-b 'session={login}'"
+    else:
+        who = "the token below (valid for 12 hours)"
+        credential = f"-H 'Authorization: Bearer {login}'"
     return f"""
 {line}
   DEMO MODE: STACKONE_API_KEY is not set, so this is NOT talking to StackOne.
   StackOne is played by the local sandbox on http://127.0.0.1:{sandbox_port}, and every
-  caller is the demo organisation "Demo Org" (org_id demo-org) via the token below.
+  caller is the demo organisation "Demo Org" (org_id demo-org), logged in with
+  {who}.
   Set STACKONE_API_KEY and OWNER_AUTH (see README) to run for real.
 {line}
-Try it (valid for 12 hours):
+Try it:
 
 curl -s -X POST http://127.0.0.1:{port}/stackone_connect_sessions \\
-  -H 'Authorization: Bearer {login}' \\
+  {credential} \\
   -H 'Content-Type: application/json' \\
   -d '{{"provider": "bamboohr"}}'
 
@@ -75,15 +105,22 @@ action turns from "create" to "update". Ctrl-C stops both servers.
 def main() -> int:
     """Start the service (and the sandbox in demo mode) and wait until interrupted."""
     if os.environ.get("STACKONE_API_KEY"):
+        print("make run: STACKONE_API_KEY is set, so the demo (local sandbox, demo login) is skipped: gunicorn "
+              f"runs against {os.environ.get('STACKONE_API_URL') or 'https://api.stackone.com'} with your "
+              "configuration", file=sys.stderr, flush=True)
         os.chdir(HERE)
         os.execv(sys.executable, GUNICORN)
+    mode = os.environ.get("OWNER_AUTH", "").strip() or "jwt"
+    if mode not in ("jwt", "flask-session"):
+        print(f"make run: OWNER_AUTH must be jwt or flask-session for the demo (got {mode!r})", file=sys.stderr)
+        return 1
     port = int(os.environ.get("PORT", "8000"))
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "8001"))
     for p in (port, sandbox_port):
-        if wait_for_port(p, 0):
+        if port_in_use(p):
             print(f"make run: port {p} is already in use; set PORT / SANDBOX_PORT to free ones", file=sys.stderr)
             return 1
-    sandbox_env, service_env, login = demo_environment(port, sandbox_port)
+    sandbox_env, service_env, login = demo_environment(port, sandbox_port, mode)
     children = [subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(sandbox_port)], cwd=HERE,
                                  env=sandbox_env)]
     try:
@@ -94,7 +131,7 @@ def main() -> int:
         if not wait_for_port(port):
             print("make run: gunicorn did not start", file=sys.stderr)
             return 1
-        print(banner(port, sandbox_port, login), flush=True)
+        print(banner(port, sandbox_port, login, mode), flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -19,6 +19,7 @@ from stackone.directory import AccountDirectory
 from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"
+CONFIG_ERROR_KEY = "stackone_connect_config_error"
 
 
 @dataclass
@@ -60,7 +61,9 @@ def _session_key(token: str) -> str:
 
 
 def services() -> Services:
-    """The current app's services."""
+    """The current app's services (raises the configuration error of an app built without them)."""
+    if CONFIG_ERROR_KEY in current_app.extensions:
+        raise current_app.extensions[CONFIG_ERROR_KEY]
     return current_app.extensions[EXTENSION_KEY]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from config import Settings
+from errors import Unauthorized
 from identity.owner import Owner
 
 
@@ -14,8 +15,18 @@ class OwnerResolver(Protocol):
     def resolve(self, headers, cookies) -> Owner: ...
 
 
+class NoLogin:
+    """For an app built without OWNER_AUTH (the operator's command line): nobody can log in over HTTP."""
+
+    def resolve(self, headers, cookies) -> Owner:
+        """Always refuse."""
+        raise Unauthorized("This instance has no login configured (OWNER_AUTH is unset)")
+
+
 def build_resolver(settings: Settings) -> OwnerResolver:
     """Return the resolver for settings.owner_auth."""
+    if not settings.owner_auth:
+        return NoLogin()
     if settings.owner_auth == "jwt":
         from identity.jwt_bearer import JWTOwnerResolver
 

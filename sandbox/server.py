@@ -67,7 +67,8 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     @app.get("/accounts")
     def list_accounts():
         owner = request.args.get("origin_owner_id")
-        providers = request.args.getlist("providers[]")
+        # StackOne's spelling is repeated keys without brackets; the bracket form is still read for older callers.
+        providers = request.args.getlist("providers") or request.args.getlist("providers[]")
         page, size = request.args.get("page", 1, type=int), request.args.get("page_size", 25, type=int)
         found = [a for a in project.accounts.values()
                  if (not owner or a["origin_owner_id"] == owner) and (not providers or a["provider"] in providers)]
@@ -77,6 +78,50 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     def get_account(account_id: str):
         account = project.accounts.get(account_id)
         return jsonify(account) if account else _error(404, "Account not found")
+
+    @app.post("/connect_sessions/authenticate")
+    def authenticate_session():
+        body = request.get_json(silent=True)
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            return _error(400, "token must be a string")
+        try:
+            return jsonify(project.session_details(token)), 201
+        except LookupError:
+            return _error(404, "Session not found")
+
+    @app.delete("/accounts/<account_id>")
+    def delete_account(account_id: str):
+        try:
+            account = project.delete(account_id)
+        except LookupError:
+            return _error(404, "Account not found")
+        _deliver("account.deleted", account)
+        return jsonify(account)
+
+    @app.post("/sandbox/accounts/<account_id>/status")
+    def mark_account(account_id: str):
+        """Sandbox control: break (or mend) an account, e.g. {"status": "error", "reasons": [{"code": ...}]}."""
+        body = request.get_json(silent=True) or {}
+        status = body.get("status") if isinstance(body.get("status"), str) else "error"
+        reasons = [r for r in body.get("reasons", []) if isinstance(r, dict)] if isinstance(
+            body.get("reasons"), list) else []
+        try:
+            account = project.mark(account_id, status, reasons)
+        except LookupError:
+            return _error(404, "Account not found")
+        _deliver("account.updated", account)
+        return jsonify({k: v for k, v in account.items() if k != "credentials"})
+
+    @app.post("/sandbox/cancel")
+    def cancel():
+        """What the hub does when the user closes it without connecting."""
+        data = request.get_json(silent=True) if request.is_json else request.form
+        try:
+            project.cancel(str((data or {}).get("token", "")))
+        except LookupError as exc:
+            return _error(404, str(exc))
+        return jsonify({"status": "cancelled"})
 
     @app.get("/connectors/meta")
     def connectors_meta():

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+PRIVATE_SESSION_FIELDS = ("multiple", "expires_at", "attempt")
 CONNECTORS = {"bamboohr": ("BambooHR", "hris"), "hibob": ("HiBob", "hris"), "greenhouse": ("Greenhouse", "ats"),
               "workday": ("Workday", "hris"), "salesforce": ("Salesforce", "crm")}
 ACTIVE = {"bamboohr", "hibob", "greenhouse", "salesforce"}  # workday is present but not enabled
@@ -45,7 +46,45 @@ class SandboxProject:
                 "expires_at": time.time() + int(body.get("expires_in") or 1800),
             }
             self.sessions[token] = session
-            return {k: v for k, v in session.items() if k not in ("multiple", "expires_at")}
+            return {k: v for k, v in session.items() if k not in PRIVATE_SESSION_FIELDS}
+
+    def session_details(self, token: str) -> dict[str, Any]:
+        """POST /connect_sessions/authenticate: the session without its token, plus the latest attempt if any."""
+        with self.lock:
+            session = self.sessions.get(token)
+            if session is None:
+                raise LookupError("the session token is unknown")
+            details = {k: v for k, v in session.items() if k not in PRIVATE_SESSION_FIELDS + ("token",)}
+            if session.get("attempt"):
+                details["latest_connection_attempt"] = dict(session["attempt"])
+            return details
+
+    def cancel(self, token: str) -> None:
+        """What the hub records when the user closes it without connecting."""
+        with self.lock:
+            session = self.sessions.get(token)
+            if session is None:
+                raise LookupError("the session token is unknown")
+            session["attempt"] = _attempt(session, "cancelled", None)
+
+    def delete(self, account_id: str) -> dict[str, Any]:
+        """DELETE /accounts/{id}: remove the account and return it as it was."""
+        with self.lock:
+            account = self.accounts.pop(account_id, None)
+            if account is None:
+                raise LookupError("the account does not exist")
+            return dict(account)
+
+    def mark(self, account_id: str, status: str, reasons: list[dict[str, Any]]) -> dict[str, Any]:
+        """A sandbox control: set an account's status and reasons, as when a provider revokes its credentials."""
+        with self.lock:
+            account = self.accounts.get(account_id)
+            if account is None:
+                raise LookupError("the account does not exist")
+            account.update(status=status, updated_at=now_iso(), status_reasons=[
+                {"code": str(r.get("code", "")), "description": str(r.get("description", "")),
+                 "timestamp": now_iso()} for r in reasons])
+            return dict(account)
 
     def complete(self, token: str, provider: str | None) -> tuple[str, dict[str, Any]]:
         """What the hub does when the user finishes: StackOne's create / update / multiple rules."""
@@ -67,9 +106,11 @@ class SandboxProject:
                                and a["origin_owner_name"] == session["origin_owner_name"]
                                and a["status"] != "archived"), None)
             if target is not None:
-                target.update(updated_at=now_iso(), status="active", origin_username=session["origin_username"])
+                target.update(updated_at=now_iso(), status="active", status_reasons=[],
+                              origin_username=session["origin_username"])
                 if session["label"]:
                     target["label"] = session["label"]
+                session["attempt"] = _attempt(session, "authenticated", target["id"])
                 return "account.updated", dict(target)
             account_id = str(10**19 + next(self._ids))
             account = {
@@ -82,4 +123,13 @@ class SandboxProject:
                 "setup_information": {"subdomain": "acme"},
             }
             self.accounts[account_id] = account
+            session["attempt"] = _attempt(session, "authenticated", account_id)
             return "account.created", dict(account)
+
+
+def _attempt(session: dict[str, Any], status: str, account_id: str | None) -> dict[str, Any]:
+    """The session's latest_connection_attempt as StackOne describes it."""
+    previous = session.get("attempt") or {}
+    return {"id": previous.get("id") or secrets.token_hex(8), "created_at": previous.get("created_at") or now_iso(),
+            "updated_at": now_iso(), "status": status, "account_secure_id": account_id,
+            "oauth_error_code": None, "oauth_error_description": None}
