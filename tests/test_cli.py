@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from responses import matchers
 
-from tests.helpers import API, session_answer
+from tests.e2e_processes import ROOT
+from tests.helpers import API, API_KEY, account, session_answer
 
 
 def run(app, *args):
@@ -62,3 +66,68 @@ def test_stackone_failure_is_one_line(app, stackone):
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "Error: upstream_auth_failed: The service is misconfigured; the operator has been told"]
+
+
+def test_relinking_a_named_account(app, stackone):
+    stackone.get(f"{API}/accounts/acc-5", json=account("acc-5", owner="c1"))
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok3"),
+                  match=[matchers.json_params_matcher({
+                      "origin_owner_id": "c1", "origin_owner_name": "C One", "provider": "bamboohr",
+                      "account_id": "acc-5", "expires_in": 432000,
+                      "metadata": {"source": "stackone-connect-backend"}})])
+    result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--account-id", "acc-5", "--json")
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.output)["action"], json.loads(result.output)["accountId"]) == ("update", "acc-5")
+
+
+def test_adding_another_with_a_label(app, stackone):
+    stackone.get(f"{API}/accounts", json=[account("acc-5", owner="c1", label="EU")])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok4"),
+                  match=[matchers.json_params_matcher({
+                      "origin_owner_id": "c1", "origin_owner_name": "C One", "provider": "bamboohr", "label": "US",
+                      "multiple": True, "expires_in": 432000, "metadata": {"source": "stackone-connect-backend"}})])
+    result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--provider", "bamboohr", "--multiple",
+                 "--label", "US", "--json")
+    assert result.exit_code == 0, result.output and json.loads(result.output)["action"] == "multiple"
+
+
+def test_ambiguity_tells_the_operator_what_to_do(app, stackone):
+    stackone.get(f"{API}/accounts", json=[account("acc-5", owner="c1", label="EU"), account("acc-6", owner="c1")])
+    result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--provider", "bamboohr")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: ambiguous_account")
+    assert "acc-5 (EU)" in lines[0] and "acc-6 (no label)" in lines[0]
+    assert "--account-id" in lines[0] and "--multiple --label" in lines[0]
+
+
+def flask_command(*args, **env):
+    """`flask --app app ...` as an operator runs it, with only the given environment."""
+    return subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "app", *args], cwd=ROOT,
+                          env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_the_command_without_any_configuration():
+    result = flask_command("--help")
+    assert result.returncode == 0 and "auth-link" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_command_needs_no_owner_auth_and_reports_missing_config_in_one_line(tmp_path):
+    result = flask_command("auth-link", "--owner-id", "c1", "--owner-name", "C", STATE_DIR=str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: STACKONE_API_KEY is not set: the service cannot call StackOne without it"]
+    # With a key and no OWNER_AUTH it gets as far as StackOne (here: nothing listens on the port).
+    result = flask_command("auth-link", "--owner-id", "c1", "--owner-name", "C", STACKONE_API_KEY=API_KEY,
+                           STACKONE_API_URL="http://127.0.0.1:9", STACKONE_TIMEOUT="1", STATE_DIR=str(tmp_path))
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert result.returncode == 1
+    assert errors == ["Error: upstream_unreachable: StackOne could not be reached; try again"]
+    assert "Traceback" not in result.stderr  # (the client's retry warnings come before it)
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--expires-in"], ["--owner-id"]])
+def test_a_mistyped_option_is_one_line_and_exit_1(args, tmp_path):
+    result = flask_command("auth-link", *args, STACKONE_API_KEY=API_KEY, STATE_DIR=str(tmp_path))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: ")

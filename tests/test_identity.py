@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 
 import jwt
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask, session
+from flask.sessions import SecureCookieSessionInterface
 
 from config import ConfigError, Settings
 from errors import Unauthorized
@@ -171,3 +173,47 @@ def test_legacy_cookie_older_than_max_age_is_401(monkeypatch):
 def test_flask_session_mode_needs_the_legacy_key():
     with pytest.raises(ConfigError, match="LEGACY_SECRET_KEY"):
         settings(OWNER_AUTH="flask-session")
+
+
+@pytest.mark.parametrize(("claims", "named"), [({"org_id": None}, "'org_id'"), ({"org_name": None}, "'org_name'")])
+def test_a_missing_owner_claim_is_named(claims, named, caplog):
+    caplog.set_level(logging.INFO)
+    with pytest.raises(Unauthorized) as refused:
+        resolve_bearer(login(**claims))
+    assert named in refused.value.detail and "claim" in refused.value.detail
+    assert any(named in r.getMessage() for r in caplog.records if r.name == "identity")
+
+
+def test_a_configured_claim_name_is_the_one_named():
+    token = jwt.encode({"org_id": "o", "org_name": "n", "exp": int(time.time()) + 60}, JWT_SECRET, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="'tenant'"):
+        resolve_bearer(token, OWNER_ID_FIELD="tenant")
+
+
+@pytest.mark.parametrize(("token", "reason"), [
+    (login(exp_in=-10), "expired"),
+    (login(secret="another-secret-of-sufficient-length-x"), "bad signature"),
+    (jwt.encode({"org_id": "o", "org_name": "n", "exp": int(time.time()) + 60}, JWT_SECRET * 2, algorithm="HS512"),
+     "wrong algorithm"),
+    (jwt.encode({"org_id": "o", "org_name": "n"}, JWT_SECRET, algorithm="HS256"), "missing required claim 'exp'"),
+    ("not-a-jwt", "not a well-formed JWT"),
+])
+def test_refused_tokens_are_logged_at_info_with_the_reason_not_the_token(token, reason, caplog):
+    caplog.set_level(logging.INFO)
+    with pytest.raises(Unauthorized):
+        resolve_bearer(token)
+    lines = [r.getMessage() for r in caplog.records if r.name == "identity"]
+    assert lines and reason in lines[0] and token not in caplog.text
+    assert all(r.levelno == logging.INFO for r in caplog.records if r.name == "identity")
+
+
+def test_a_forged_cookie_is_logged_as_a_bad_signature(caplog):
+    caplog.set_level(logging.INFO)
+    resolver = build_resolver(settings(OWNER_AUTH="flask-session", LEGACY_SECRET_KEY="the-real-key-0123456789"))
+    forged = Flask("x")
+    forged.secret_key = "another-key-0123456789"
+    cookie = SecureCookieSessionInterface().get_signing_serializer(forged).dumps({"org_id": "o", "org_name": "n"})
+    with pytest.raises(Unauthorized):
+        resolver.resolve({}, {"session": cookie})
+    assert any("bad signature" in r.getMessage() for r in caplog.records if r.name == "identity")
+    assert cookie not in caplog.text

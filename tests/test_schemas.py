@@ -70,3 +70,17 @@ def test_owner_fields_are_refused_under_any_spelling(key):
 
 def test_other_fields_pass_the_owner_guard():
     refuse_owner_fields(["provider", "originUsername", "label"], ["page"])
+
+
+@pytest.mark.parametrize(("key", "ours"), [("account_id", "accountId"), ("expires_in", "expiresIn"),
+                                           ("origin_username", "originUsername")])
+def test_stackones_own_spelling_gets_a_hint(key, ours):
+    with pytest.raises(ValidationError) as refused:
+        ConnectSessionRequestSchema().load({key: "x"})
+    assert refused.value.messages == {key: [f"Unknown field; did you mean `{ours}`?"]}
+
+
+def test_other_unknown_fields_keep_the_plain_message():
+    with pytest.raises(ValidationError) as refused:
+        ConnectSessionRequestSchema().load({"colour": "red"})
+    assert refused.value.messages == {"colour": ["Unknown field."]}
