@@ -1,0 +1,1 @@
+"""Example apps that use the service as our users do."""

@@ -1,0 +1,103 @@
+"""The README's one-origin layout, run for real: nginx with deploy/nginx/stackone-connect.conf unchanged, in front
+of gunicorn (flask-session mode) and the legacy example app, all on loopback."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+import requests
+
+from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
+from tests.externals import require
+
+pytestmark = pytest.mark.e2e
+KEY = "v1.sandbox.proxy_key_0123456789"
+LEGACY_KEY = "legacy-secret-key-proxy-0123456789"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """http://127.0.0.1:<port>: the legacy app at /, the service at /stackone_, through one nginx."""
+    nginx = require("nginx", "apt-get install nginx")
+    logs = tmp_path_factory.mktemp("proxy")
+    sandbox_port, service_port, legacy_port, site_port = free_port(), free_port(), free_port(), free_port()
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
+    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "STACKONE_API_KEY": KEY,
+        "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "flask-session",
+        "LEGACY_SECRET_KEY": LEGACY_KEY, "STATE_DIR": str(logs / "state")}, logs / "gunicorn.log")
+    legacy = start(["-m", "examples.legacy_flask_app", "--port", str(legacy_port)], {"LEGACY_SECRET_KEY": LEGACY_KEY},
+                   logs / "legacy.log")
+    conf = logs / "nginx.conf"
+    conf.write_text(textwrap.dedent(f"""
+        daemon off;
+        worker_processes 1;
+        pid {logs}/nginx.pid;
+        error_log {logs}/nginx-error.log warn;
+        events {{ worker_connections 64; }}
+        http {{
+            access_log off;
+            client_body_temp_path {logs}/body;
+            proxy_temp_path {logs}/proxy;
+            fastcgi_temp_path {logs}/fastcgi;
+            uwsgi_temp_path {logs}/uwsgi;
+            scgi_temp_path {logs}/scgi;
+            upstream stackone_connect {{ server 127.0.0.1:{service_port}; }}
+            server {{
+                listen 127.0.0.1:{site_port};
+                include {ROOT}/deploy/nginx/stackone-connect.conf;
+                location / {{
+                    proxy_pass http://127.0.0.1:{legacy_port};
+                    proxy_set_header Host $http_host;
+                }}
+            }}
+        }}
+    """))
+    proxy = subprocess.Popen([nginx, "-c", str(conf), "-p", str(logs)], stdout=subprocess.DEVNULL,
+                             stderr=open(logs / "nginx-stderr.log", "wb"))  # noqa: SIM115
+    try:
+        for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
+                             (f"http://127.0.0.1:{service_port}/healthz", service),
+                             (f"http://127.0.0.1:{legacy_port}/login", legacy),
+                             (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
+            wait_until_up(url, process)
+        yield f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{sandbox_port}"
+    finally:
+        for process in (proxy, legacy, service, sandbox):
+            stop(process)
+
+
+def signed_in(site_url: str) -> requests.Session:
+    browser = requests.Session()
+    answer = browser.post(f"{site_url}/login", data={"org": "acme", "email": "ann@acme.test"}, timeout=5)
+    assert answer.status_code == 200 and "Acme Inc" in answer.text
+    return browser
+
+
+def test_the_legacy_login_cookie_reaches_the_service_through_one_origin(site):
+    site_url, _ = site
+    browser = signed_in(site_url)
+    answer = browser.post(f"{site_url}/stackone_connect_sessions", json={"provider": "bamboohr"}, timeout=10,
+                          headers={"Origin": site_url, "Referer": f"{site_url}/"})
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["action"], "Access-Control-Allow-Origin" in answer.headers) == ("create", False)
+    listed = browser.get(f"{site_url}/stackone_accounts", timeout=10)
+    assert listed.status_code == 200 and listed.json() == {"data": []}
+
+
+def test_a_cross_site_post_with_the_cookie_is_refused_and_sends_nothing(site):
+    site_url, sandbox_url = site
+    browser = signed_in(site_url)
+    before = requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json()
+    answer = browser.post(f"{site_url}/stackone_connect_sessions", json={"provider": "bamboohr"}, timeout=10,
+                          headers={"Origin": "http://evil.test"})
+    assert (answer.status_code, answer.json()["code"]) == (403, "origin_not_allowed")
+    assert requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json() == before
+
+
+def test_without_the_legacy_login_the_service_says_401(site):
+    site_url, _ = site
+    answer = requests.post(f"{site_url}/stackone_connect_sessions", json={}, timeout=10, headers={"Origin": site_url})
+    assert (answer.status_code, answer.headers["Content-Type"]) == (401, "application/problem+json")
