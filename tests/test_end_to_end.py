@@ -14,6 +14,7 @@ from tests.helpers import JWT_SECRET, login
 pytestmark = pytest.mark.e2e
 SANDBOX_KEY = "v1.sandbox.e2e_key_0123456789"
 WEBHOOK_SECRET = "whsec_e2e_0123456789abcdef"
+PAGE = "http://127.0.0.1:5999"  # a page on another port of the same host
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def stack(tmp_path_factory):
         "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
         "STACKONE_API_KEY": SANDBOX_KEY, "STACKONE_API_URL": sandbox_url,
         "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"),
-        "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET, "CORS_ALLOWED_ORIGINS": PAGE,
     }, logs / "gunicorn.log")
     try:
         wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
@@ -157,3 +158,48 @@ def test_gunicorn_refuses_to_start_without_an_api_key(tmp_path):
 def test_gunicorn_refuses_an_incomplete_owner_auth(tmp_path):
     result = start_gunicorn_expecting_refusal(tmp_path, STACKONE_API_KEY=SANDBOX_KEY, OWNER_AUTH="flask-session")
     assert result.returncode != 0 and "LEGACY_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_page_on_another_port_completes_checks_breaks_and_disconnects(stack):
+    """The lifecycle a page drives: CORS, status pending -> authenticated, a broken account, disconnect."""
+    service_url, sandbox_url, _ = stack
+    owner = {"Authorization": f"Bearer {login(org_id='org-life', org_name='Life Ltd')}", "Origin": PAGE}
+    preflight = requests.options(f"{service_url}/stackone_connect_sessions", timeout=5, headers={
+        "Origin": PAGE, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == PAGE
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+    minted = requests.post(f"{service_url}/stackone_connect_sessions", json={"provider": "greenhouse"},
+                           headers=owner, timeout=10)
+    assert minted.headers["Access-Control-Allow-Origin"] == PAGE
+    token = minted.json()["token"]
+
+    def status(headers=owner):
+        return requests.post(f"{service_url}/stackone_connect_sessions/status", json={"token": token},
+                             headers=headers, timeout=10)
+
+    assert status().json()["status"] == "pending"
+    account_id = finish_in_hub(sandbox_url, token)["account"]["id"]
+    assert status().json() == {"status": "authenticated", "accountId": account_id, "provider": "greenhouse",
+                               "expiresAt": minted.json()["expiresAt"]}
+    stranger = {"Authorization": f"Bearer {login(org_id='org-stranger', org_name='S')}"}
+    assert (status(stranger).status_code, status(stranger).json()["code"]) == (404, "session_not_found")
+
+    # The provider revokes the credentials: the sandbox marks the account and sends account.updated.
+    requests.post(f"{sandbox_url}/sandbox/accounts/{account_id}/status", timeout=5, json={
+        "status": "error", "reasons": [{"code": "invalid_credentials", "description": "Key revoked"}]})
+    listed = requests.get(f"{service_url}/stackone_accounts", headers=owner, timeout=10).json()["data"]
+    assert [(a["id"], a["needsReconnect"], a["statusReasons"][0]["code"]) for a in listed] == [
+        (account_id, True, "invalid_credentials")]
+    reconnect = requests.post(f"{service_url}/stackone_connect_sessions", json={"accountId": account_id},
+                              headers=owner, timeout=10).json()
+    assert (reconnect["action"], reconnect["accountId"]) == ("update", account_id)
+
+    assert requests.delete(f"{service_url}/stackone_accounts/{account_id}", headers=stranger,
+                           timeout=10).status_code == 404
+    gone = requests.delete(f"{service_url}/stackone_accounts/{account_id}", headers=owner, timeout=10)
+    assert gone.status_code == 204 and gone.headers["Access-Control-Allow-Origin"] == PAGE
+    assert requests.get(f"{service_url}/stackone_accounts", headers=owner, timeout=10).json()["data"] == []
+    providers = requests.get(f"{service_url}/stackone_providers", headers=owner, timeout=10).json()["data"]
+    assert {p["key"] for p in providers} == {"bamboohr", "hibob", "greenhouse", "salesforce"}
