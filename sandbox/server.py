@@ -1,4 +1,4 @@
-"""The sandbox's HTTP face: StackOne's endpoints with Basic auth, plus a tiny hub page that completes a session."""
+"""The sandbox's HTTP face: StackOne's endpoints with Basic auth, the hub's endpoints, and a tiny hub page."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from html import escape
 import requests
 from flask import Flask, jsonify, request
 
+from sandbox.hub import register_hub
 from sandbox.state import ACTIVE, CONNECTORS, SandboxProject, now_iso
 
 log = logging.getLogger("sandbox")
@@ -37,7 +38,7 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
 
     @app.before_request
     def _check_key():
-        if request.path.startswith(("/embedded", "/sandbox")):
+        if request.path.startswith(("/embedded", "/sandbox", "/hub/")):
             return None  # the hub and the sandbox's own controls are not StackOne API calls
         project.calls.append(f"{request.method} {request.path}")
         if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
@@ -178,4 +179,5 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         except requests.RequestException as exc:
             log.warning("webhook delivery to %s failed: %s", webhook_url, type(exc).__name__)
 
+    register_hub(app, project, public_url, _deliver)
     return app

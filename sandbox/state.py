@@ -86,7 +86,14 @@ class SandboxProject:
                  "timestamp": now_iso()} for r in reasons])
             return dict(account)
 
-    def complete(self, token: str, provider: str | None) -> tuple[str, dict[str, Any]]:
+    def live_session(self, token: str) -> dict[str, Any] | None:
+        """The session for a hub token, or None when unknown or expired (the hub then says the token expired)."""
+        with self.lock:
+            session = self.sessions.get(token)
+            return dict(session) if session and session["expires_at"] >= time.time() else None
+
+    def complete(self, token: str, provider: str | None, credentials: dict[str, Any] | None = None
+                 ) -> tuple[str, dict[str, Any]]:
         """What the hub does when the user finishes: StackOne's create / update / multiple rules."""
         with self.lock:
             session = self.sessions.get(token)
@@ -108,6 +115,8 @@ class SandboxProject:
             if target is not None:
                 target.update(updated_at=now_iso(), status="active", status_reasons=[],
                               origin_username=session["origin_username"])
+                if credentials and credentials.get("subdomain"):
+                    target["setup_information"] = {"subdomain": str(credentials["subdomain"])}
                 if session["label"]:
                     target["label"] = session["label"]
                 session["attempt"] = _attempt(session, "authenticated", target["id"])
@@ -120,7 +129,7 @@ class SandboxProject:
                 "label": session["label"], "type": "production", "created_at": now_iso(), "updated_at": now_iso(),
                 # Present as in StackOne's LinkedAccount, so the tests can prove the service never passes them on.
                 "credentials": {"api_key": "sandbox-provider-secret"},
-                "setup_information": {"subdomain": "acme"},
+                "setup_information": {"subdomain": str((credentials or {}).get("subdomain") or "acme")},
             }
             self.accounts[account_id] = account
             session["attempt"] = _attempt(session, "authenticated", account_id)
