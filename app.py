@@ -58,6 +58,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
     register_problem_handlers(app)
     init_cross_origin(app, settings)
+    from browserkit import bp as browserkit_bp
     from cli import register_cli
     from views.accounts import bp as accounts_bp
     from views.health import bp as health_bp
@@ -65,7 +66,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     from views.sessions import bp as sessions_bp
     from views.webhooks import bp as webhooks_bp
 
-    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp):
+    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, request
 from marshmallow import Schema
 
@@ -26,7 +28,10 @@ def issue(schema: Schema) -> IssuedSession:
 def create_connect_session():
     """Mint a Connect Session token for the embedded hub."""
     issued = issue(ConnectSessionRequestSchema())
-    return jsonify({**issued.as_json(), "authLinkUrl": issued.link})
+    settings = services().settings
+    # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
+    return jsonify({**issued.as_json(), "authLinkUrl": issued.link, "hubBaseUrl": settings.stackone_api_url,
+                    "hubAppUrl": hub_app_url(settings.stackone_hub_url)})
 
 
 @bp.post("/stackone_auth_links")
@@ -44,3 +49,9 @@ def connect_session_status():
     refuse_owner_fields(body.keys(), request.args.keys())
     token = SessionStatusRequestSchema().load(body)["token"]
     return jsonify(services().session_status(owner, token))
+
+
+def hub_app_url(hub_url: str) -> str:
+    """The dashboard origin the hub component calls `app-url`: the origin of STACKONE_HUB_URL."""
+    parts = urlsplit(hub_url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -1,0 +1,265 @@
+// StackOne Connect kit: an integrations page on top of this service, for pages with no build tooling.
+// A dependency-free ES module. mountIntegrations(element, options) renders the owner's accounts and the providers
+// they may connect, and drives StackOne's own <stackone-hub> web component (or an Auth Link pop-up).
+export const VERSION = "1.0.0";
+const HUB_VERSION = "1.11.4";
+const POLL_MS = 2000;
+
+/** A refused call: the problem's detail, its code and the request id to quote to support. */
+export class ConnectError extends Error {
+  constructor(problem, status, requestId) {
+    super((problem && problem.detail) || `The service answered ${status}`);
+    this.problem = problem || {};
+    this.code = this.problem.code || "http_error";
+    this.status = status;
+    this.requestId = this.problem.requestId || requestId || "";
+  }
+}
+
+/** The service's routes, called with the caller's login: a bearer token from the page, or the session cookie. */
+export function connectClient({ serviceUrl = "", auth = "cookie" } = {}) {
+  const base = serviceUrl.replace(/\/$/, "");
+  async function call(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (auth !== "cookie") headers.Authorization = `Bearer ${await auth.bearer()}`;
+    let response;
+    try {
+      response = await fetch(base + path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        // The legacy session cookie only travels cross-origin with credentials; a bearer token needs none.
+        credentials: auth === "cookie" ? "include" : "same-origin",
+      });
+    } catch (error) {
+      throw new ConnectError({ detail: "The integrations service could not be reached." }, 0, "");
+    }
+    if (response.status === 204) return null;
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new ConnectError(data, response.status, response.headers.get("X-Request-ID"));
+    return data;
+  }
+  return {
+    providers: () => call("GET", "/stackone_providers").then((r) => r.data),
+    accounts: () => call("GET", "/stackone_accounts").then((r) => r.data),
+    session: (body) => call("POST", "/stackone_connect_sessions", body),
+    status: (token) => call("POST", "/stackone_connect_sessions/status", { token }),
+    authLink: (body) => call("POST", "/stackone_auth_links", body),
+    disconnect: (id) => call("DELETE", `/stackone_accounts/${encodeURIComponent(id)}`),
+  };
+}
+
+const STYLE = `
+.so-kit{font:15px/1.45 system-ui,sans-serif;color:#1c2331;max-width:760px}
+.so-kit h2{font-size:1.1rem;margin:1.2rem 0 .5rem}
+.so-kit ul{list-style:none;margin:0;padding:0}
+.so-kit li{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;padding:.6rem .2rem;border-bottom:1px solid #e4e7ee}
+.so-kit .so-name{flex:1 1 14rem}
+.so-kit .so-state{font-size:.85rem;color:#5b6475}
+.so-kit .so-broken{color:#b42318}
+.so-kit button{font:inherit;padding:.3rem .75rem;border-radius:6px;border:1px solid #c5cad6;background:#fff;cursor:pointer}
+.so-kit button.so-primary{background:#2b4acb;color:#fff;border-color:#2b4acb}
+.so-kit button.so-danger{color:#b42318;border-color:#e7b6b0}
+.so-kit [role=alert]{background:#fdecea;border:1px solid #f2b8b5;padding:.6rem .8rem;border-radius:6px;margin:.6rem 0}
+.so-kit [role=status]{min-height:1.4em;color:#1f6f43;margin:.4rem 0}
+.so-kit .so-link{background:#f3f5fa;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
+.so-kit .so-link input{width:100%;font:inherit;padding:.3rem;margin:.3rem 0}
+.so-dialog{border:none;border-radius:10px;padding:1rem 1.2rem;max-width:min(920px,96vw);box-shadow:0 8px 40px #0004}
+.so-dialog::backdrop{background:#0006}
+.so-dialog menu{display:flex;gap:.5rem;justify-content:flex-end;padding:0;margin:1rem 0 0}
+`;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function loadHub(src) {
+  if (customElements.get("stackone-hub")) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const script = el("script", { src, onload: () => resolve(), onerror: () => reject(new ConnectError(
+      { detail: "StackOne's hub component could not be loaded." }, 0, "")) });
+    document.head.append(script);
+  });
+}
+
+/** Render the integrations page into `root`; returns { refresh }. */
+export function mountIntegrations(root, options = {}) {
+  const client = connectClient(options);
+  const base = (options.serviceUrl || "").replace(/\/$/, "");
+  const hubScript = options.hubScriptUrl || `${base}/stackone_static/vendor/stackone-hub-${HUB_VERSION}.js`;
+  const openWith = options.openWith || "hub";
+  if (!document.getElementById("so-kit-style")) document.head.append(el("style", { id: "so-kit-style", text: STYLE }));
+
+  const status = el("div", { role: "status", "aria-live": "polite" });
+  const problems = el("div");
+  const accountsList = el("ul", { "aria-label": "Connected accounts" });
+  const providersList = el("ul", { "aria-label": "Available integrations" });
+  const linkBox = el("div");
+  root.classList.add("so-kit");
+  root.replaceChildren(
+    status, problems,
+    el("h2", { text: "Connected accounts" }), accountsList,
+    el("h2", { text: "Add an integration" }), providersList, linkBox,
+  );
+  let providers = [];
+
+  const say = (text) => { status.textContent = text; };
+  function fail(error) {
+    const id = error.requestId ? ` (request id ${error.requestId})` : "";
+    problems.replaceChildren(el("div", { role: "alert" },
+      el("strong", { text: "Something went wrong: " }), `${error.message}${id}`));
+  }
+  const guarded = (action) => async (...args) => {
+    problems.replaceChildren();
+    try { await action(...args); } catch (error) {
+      if (error instanceof ConnectError) fail(error); else fail(new ConnectError({ detail: String(error) }, 0, ""));
+    }
+  };
+  const nameOf = (key) => (providers.find((p) => p.key === key) || { name: key }).name;
+  const describe = (a) => `${a.providerName || nameOf(a.provider)}${a.label ? ` (${a.label})` : ""}`;
+
+  function dialog(title, body, actions) {
+    return new Promise((resolve) => {
+      const box = el("dialog", { class: "so-dialog", "aria-label": title });
+      const finish = (value) => { box.close(); box.remove(); resolve(value); };
+      box.addEventListener("cancel", () => finish(null));
+      box.append(el("h2", { text: title }), ...body,
+        el("menu", {}, ...actions.map(([label, value, cls]) =>
+          el("button", { type: "button", class: cls, onclick: () => finish(typeof value === "function" ? value() : value),
+            text: label }))));
+      document.body.append(box);
+      box.showModal();
+    });
+  }
+
+  async function refresh() {
+    const [found, accounts] = await Promise.all([client.providers(), client.accounts()]);
+    providers = found;
+    accountsList.replaceChildren(...(accounts.length ? accounts.map(accountRow)
+      : [el("li", { text: "No accounts connected yet." })]));
+    providersList.replaceChildren(...providers.map((p) => el("li", {},
+      el("span", { class: "so-name", text: `${p.name}${p.category ? ` · ${p.category.toUpperCase()}` : ""}` }),
+      el("button", { type: "button", class: "so-primary", "aria-label": `Connect ${p.name}`, text: "Connect",
+        onclick: guarded(() => connect({ provider: p.key })) }),
+      el("button", { type: "button", "aria-label": `Send a link for ${p.name}`, text: "Send a link",
+        onclick: guarded(() => sendLink(p)) }))));
+  }
+
+  function accountRow(a) {
+    const broken = a.needsReconnect;
+    const reasons = (a.statusReasons || []).map((r) => r.description || r.code).filter(Boolean).join("; ");
+    return el("li", { "data-account-id": a.id },
+      el("span", { class: "so-name" }, el("strong", { text: describe(a) }), " ",
+        el("span", { class: `so-state${broken ? " so-broken" : ""}`,
+          text: `${a.status || "unknown"}${reasons ? `: ${reasons}` : ""}` })),
+      broken ? el("button", { type: "button", class: "so-primary", "aria-label": `Reconnect ${describe(a)}`,
+        text: "Reconnect", onclick: guarded(() => connect({ accountId: a.id })) }) : null,
+      el("button", { type: "button", "aria-label": `Add another ${a.providerName || nameOf(a.provider)} account`,
+        text: "Add another", onclick: guarded(() => addAnother(a.provider)) }),
+      el("button", { type: "button", class: "so-danger", "aria-label": `Disconnect ${describe(a)}`,
+        text: "Disconnect", onclick: guarded(() => disconnect(a)) }));
+  }
+
+  async function addAnother(provider) {
+    const input = el("input", { "aria-label": "Label for the new account", placeholder: "e.g. EU office" });
+    const label = await dialog(`Add another ${nameOf(provider)} account`,
+      [el("p", { text: "A label tells your accounts apart." }), input],
+      [["Cancel", null], ["Add another", () => input.value.trim() || null, "so-primary"]]);
+    if (label) await connect({ provider, multiple: true, label });
+  }
+
+  async function connect(body) {
+    let session;
+    try {
+      session = await client.session(body);
+    } catch (error) {
+      if (!(error instanceof ConnectError) || error.code !== "ambiguous_account") throw error;
+      const choice = await dialog(`Which ${nameOf(body.provider)} account?`,
+        [el("p", { text: "Your organisation has several; pick the one to update, or add a new one." })],
+        [...error.problem.candidates.map((c) => [`Update ${c.label || c.id}`, { accountId: c.id }]),
+          ["Add another", { provider: body.provider, multiple: true }], ["Cancel", null]]);
+      if (!choice) return;
+      session = await client.session(choice);
+    }
+    say(`Opening ${session.provider ? nameOf(session.provider) : "the integrations hub"}…`);
+    const outcome = openWith === "popup" ? await viaPopup(session) : await viaHub(session);
+    if (outcome === "authenticated") say(`Connected ${session.provider ? nameOf(session.provider) : "an account"}.`);
+    else if (outcome) say(`The connection was not completed (${outcome}).`);
+    else say("");
+    await refresh();
+  }
+
+  // Completion: the hub's success event when it fires, otherwise the service's status route, polled.
+  async function viaHub(session) {
+    await loadHub(hubScript);
+    const hub = el("stackone-hub", { token: session.token, "base-url": session.hubBaseUrl,
+      "app-url": session.hubAppUrl, mode: "integration-picker", height: "560px" });
+    return new Promise((resolve) => {
+      let done = false;
+      const box = el("dialog", { class: "so-dialog", "aria-label": "Connect an account" });
+      const finish = async (outcome) => {
+        if (done) return;
+        done = true;
+        clearInterval(timer);
+        box.close(); box.remove();
+        resolve(outcome || (await client.status(session.token).then((s) => s.status, () => null)));
+      };
+      const timer = setInterval(async () => {
+        const s = await client.status(session.token).catch(() => null);
+        if (s && s.status !== "pending") finish(s.status);
+      }, POLL_MS);
+      hub.addEventListener("success", () => finish("authenticated"));
+      hub.addEventListener("close", () => finish(null));
+      box.addEventListener("cancel", () => finish(null));
+      box.append(hub, el("menu", {}, el("button", { type: "button", text: "Close", onclick: () => finish(null) })));
+      document.body.append(box);
+      box.showModal();
+    });
+  }
+
+  async function viaPopup(session) {
+    const popup = window.open(session.authLinkUrl, "stackone-hub", "width=900,height=760");
+    for (;;) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      const s = await client.status(session.token).catch(() => null);
+      if (s && s.status !== "pending") { if (popup) popup.close(); return s.status; }
+      if (!popup || popup.closed) return s ? s.status : null;
+    }
+  }
+
+  async function disconnect(account) {
+    const sure = await dialog(`Disconnect ${describe(account)}?`,
+      [el("p", { text: "Data from this account stops flowing. You can connect it again later." })],
+      [["Cancel", false], ["Disconnect", true, "so-danger"]]);
+    if (!sure) return;
+    await client.disconnect(account.id);
+    say(`Disconnected ${describe(account)}.`);
+    await refresh();
+  }
+
+  async function sendLink(provider) {
+    const link = await client.authLink({ provider: provider.key });
+    const until = new Date(link.expiresAt);
+    const field = el("input", { readonly: true, value: link.url, "aria-label": `Link for ${provider.name}` });
+    const copied = el("span", { role: "status" });
+    linkBox.replaceChildren(el("div", { class: "so-link" },
+      el("strong", { text: `A link to connect ${provider.name}` }), field,
+      el("div", {}, "Works until ", el("time", { datetime: link.expiresAt, text: until.toLocaleString() }),
+        ". Anyone holding it can connect an account for your organisation: send it only to the right person. "),
+      el("button", { type: "button", text: "Copy", "aria-label": "Copy the link", onclick: async () => {
+        field.select();
+        try { await navigator.clipboard.writeText(link.url); copied.textContent = "Copied."; }
+        catch { document.execCommand("copy"); copied.textContent = "Copied."; }
+      } }), " ", copied));
+  }
+
+  guarded(refresh)();
+  return { refresh: guarded(refresh), client };
+}
