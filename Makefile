@@ -1,7 +1,9 @@
-# `make run` and `make test` are all a new machine needs; both build .venv on first use.
+# `make run` and `make test` are all a new machine needs; both build .venv (and fetch the hub) on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# StackOne's <stackone-hub> web component, fetched from npm and integrity-checked (browserkit/vendor.py).
+HUB := browserkit/static/vendor/stackone-hub-1.11.4.js
 
 .PHONY: run test bench lint clean
 
@@ -16,10 +18,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-run: $(VENV)/.runtime
+$(HUB): browserkit/vendor.py | $(BIN)/python
+	$(BIN)/python -m browserkit.vendor
+
+run: $(VENV)/.runtime $(HUB)
 	$(BIN)/python devserver.py
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(HUB)
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev

@@ -66,3 +66,18 @@ def test_secrets_are_not_in_the_settings_repr(app):
 
     text = repr(app.extensions["stackone_connect"].settings)
     assert API_KEY not in text and JWT_SECRET not in text
+
+
+def test_the_browser_kit_is_served_cacheable_and_versioned(client):
+    from browserkit import KIT_VERSION
+
+    pinned = client.get(f"/stackone_static/{KIT_VERSION}/stackone-connect.js")
+    assert pinned.status_code == 200 and "export function mountIntegrations" in pinned.get_data(as_text=True)
+    assert pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert pinned.mimetype in ("text/javascript", "application/javascript")
+    plain = client.get("/stackone_static/stackone-connect.js")
+    assert plain.headers["Cache-Control"] == "no-cache" and plain.headers.get("ETag")
+    assert client.get("/stackone_static/stackone-connect.js",
+                      headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
+    assert client.get("/stackone_static/0.0.1/stackone-connect.js").status_code == 404
+    assert client.get("/stackone_static/vendor/../../app.py").status_code == 404

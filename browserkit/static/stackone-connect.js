@@ -190,10 +190,10 @@ export function mountIntegrations(root, options = {}) {
     }
     say(`Opening ${session.provider ? nameOf(session.provider) : "the integrations hub"}…`);
     const outcome = openWith === "popup" ? await viaPopup(session) : await viaHub(session);
+    await refresh(); // before saying so: when the message shows, the list already shows the account
     if (outcome === "authenticated") say(`Connected ${session.provider ? nameOf(session.provider) : "an account"}.`);
     else if (outcome) say(`The connection was not completed (${outcome}).`);
     else say("");
-    await refresh();
   }
 
   // Completion: the hub's success event when it fires, otherwise the service's status route, polled.
@@ -240,8 +240,8 @@ export function mountIntegrations(root, options = {}) {
       [["Cancel", false], ["Disconnect", true, "so-danger"]]);
     if (!sure) return;
     await client.disconnect(account.id);
-    say(`Disconnected ${describe(account)}.`);
     await refresh();
+    say(`Disconnected ${describe(account)}.`);
   }
 
   async function sendLink(provider) {

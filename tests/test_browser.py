@@ -1,0 +1,232 @@
+"""The integrations page in headless Chromium (Debian's, driven by playwright) with StackOne's real <stackone-hub>
+component against the sandbox: the example legacy app on one port, the service on another (CORS), both login modes.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from browserkit.vendor import TARGET as HUB_BUNDLE
+from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.externals import require
+
+pytestmark = pytest.mark.e2e
+KEY = "v1.sandbox.browser_key_0123456789"
+WEBHOOK_SECRET = "whsec_browser_0123456789"
+LEGACY_KEY = "legacy-browser-secret-0123456789"
+JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through playwright (browsers cannot be downloaded here)."""
+    chromium = require("chromium", "apt-get install chromium")
+    if not HUB_BUNDLE.exists():
+        pytest.fail(f"{HUB_BUNDLE.name} is missing: `make test` fetches it (python -m browserkit.vendor)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def deployment(tmp_path, mode: str):
+    """Sandbox, service and the example app on three loopback ports, wired as the README's sibling layout."""
+    sandbox_port, service_port, page_port = free_port(), free_port(), free_port()
+    sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
+    page_url = f"http://127.0.0.1:{page_port}"
+    login_env = ({"OWNER_AUTH": "flask-session", "LEGACY_SECRET_KEY": LEGACY_KEY} if mode == "cookie"
+                 else {"OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_KEY})
+    processes = [
+        start(["-m", "sandbox", "--port", str(sandbox_port)], {
+            "SANDBOX_API_KEY": KEY, "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "SANDBOX_WEBHOOK_URL": f"{service_url}/stackone_webhooks"}, tmp_path / "sandbox.log"),
+        start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+            "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY,
+            "STACKONE_API_URL": sandbox_url, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
+            "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET, "CORS_ALLOWED_ORIGINS": page_url,
+            "STATE_DIR": str(tmp_path / "state"), **login_env}, tmp_path / "gunicorn.log"),
+        start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
+            "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": JWT_KEY, "EXAMPLE_AUTH": mode,
+            "EXAMPLE_SERVICE_URL": service_url}, tmp_path / "example.log"),
+    ]
+    try:
+        for url, process in zip((f"{sandbox_url}/sandbox/calls", f"{service_url}/healthz", f"{page_url}/login"),
+                                processes, strict=True):
+            wait_until_up(url, process)
+        yield page_url, service_url, sandbox_url
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+@contextmanager
+def watched_page(browser):
+    """A fresh page whose console errors and uncaught exceptions are collected (and must stay empty)."""
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    try:
+        yield page, errors
+    finally:
+        context.close()
+
+
+def sign_in(page, page_url):
+    page.goto(f"{page_url}/login")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Integrations").wait_for()
+    page.get_by_role("list", name="Available integrations").get_by_role("button").first.wait_for()
+
+
+def finish_in_hub(page, api_key="sk_test_1", subdomain="acme"):
+    """What the user does in StackOne's hub: the provider's credentials form, then Connect."""
+    hub = page.get_by_role("dialog", name="Connect an account")
+    hub.get_by_label("Subdomain").wait_for()
+    editing = hub.get_by_role("button", name="Edit")
+    if editing.count():  # the hub opened an existing account: its secret shows redacted until the user edits it
+        editing.first.click()
+    hub.get_by_label("API key").fill(api_key)
+    subdomain_field = hub.get_by_label("Subdomain")
+    subdomain_field.fill("")
+    subdomain_field.fill(subdomain)
+    hub.get_by_role("button", name="Connect", exact=True).click()
+    hub.wait_for(state="detached")
+
+
+def accounts(page):
+    return page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
+
+
+def sandbox_accounts(sandbox_url, owner="acme"):
+    """The sandbox's own record, asked directly: what StackOne would hold."""
+    listed = requests.get(f"{sandbox_url}/accounts", params={"origin_owner_id": owner}, auth=(KEY, ""), timeout=5)
+    return listed.json()
+
+
+def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
+    with deployment(tmp_path, "cookie") as (page_url, _, sandbox_url), watched_page(browser) as (page, errors):
+        sign_in(page, page_url)
+        page.get_by_role("button", name="Connect BambooHR", exact=True).click()
+        finish_in_hub(page)
+        page.get_by_role("status").filter(has_text="Connected BambooHR").wait_for()
+        assert accounts(page).filter(has_text="BambooHR").count() == 1
+        first = sandbox_accounts(sandbox_url)
+        assert [a["provider"] for a in first] == ["bamboohr"]
+
+        # A provider revokes the key: the sandbox marks the account broken; the page offers Reconnect.
+        requests.post(f"{sandbox_url}/sandbox/accounts/{first[0]['id']}/status", timeout=5, json={
+            "status": "error", "reasons": [{"code": "invalid_credentials", "description": "API key revoked"}]})
+        page.reload()
+        broken = accounts(page).filter(has_text="API key revoked")
+        broken.get_by_role("button", name="Reconnect").click()
+        finish_in_hub(page, api_key="sk_test_2")
+        page.get_by_role("status").filter(has_text="Connected").wait_for()
+        relinked = sandbox_accounts(sandbox_url)
+        assert [(a["id"], a["status"]) for a in relinked] == [(first[0]["id"], "active")]  # updated, not a second
+        assert accounts(page).get_by_role("button", name="Reconnect").count() == 0
+
+        # Add another with a label.
+        accounts(page).first.get_by_role("button", name="Add another").click()
+        page.get_by_role("dialog").get_by_label("Label for the new account").fill("EU office")
+        page.get_by_role("dialog").get_by_role("button", name="Add another").click()
+        finish_in_hub(page, subdomain="acme-eu")
+        page.get_by_role("list", name="Connected accounts").get_by_text("BambooHR (EU office)").wait_for()
+        assert len(sandbox_accounts(sandbox_url)) == 2
+
+        # Connect BambooHR again: two accounts match, so the page asks which one; pick the labelled one.
+        page.get_by_role("button", name="Connect BambooHR", exact=True).click()
+        chooser = page.get_by_role("dialog", name="Which BambooHR account?")
+        chooser.get_by_role("button", name="Update EU office").click()
+        finish_in_hub(page, api_key="sk_test_3")
+        assert len(sandbox_accounts(sandbox_url)) == 2
+
+        # Disconnect one, with a confirmation.
+        page.get_by_role("button", name="Disconnect BambooHR (EU office)").click()
+        page.get_by_role("dialog", name="Disconnect BambooHR (EU office)?").get_by_role(
+            "button", name="Disconnect").click()
+        page.get_by_role("status").filter(has_text="Disconnected BambooHR (EU office)").wait_for()
+        assert accounts(page).count() == 1 and len(sandbox_accounts(sandbox_url)) == 1
+        # (The browser itself logs the chooser's 409 as a failed resource; the page logs nothing.)
+        errors[:] = [e for e in errors if "status of 409" not in e]
+
+        # Send a link: the URL, its expiry, and a copy button.
+        page.get_by_role("button", name="Send a link for HiBob").click()
+        link = page.get_by_label("Link for HiBob", exact=True)
+        assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")
+        expiry = page.locator("time").get_attribute("datetime")
+        assert expiry.endswith("Z") and page.get_by_role("button", name="Copy the link").is_visible()
+        assert errors == []
+
+
+def test_a_refusal_shows_the_detail_and_the_request_id(browser, tmp_path):
+    with deployment(tmp_path, "cookie") as (page_url, _, _), watched_page(browser) as (page, errors):
+        sign_in(page, page_url)
+        page.context.clear_cookies()  # the login lapses while the page is open
+        page.get_by_role("button", name="Connect HiBob", exact=True).click()
+        alert = page.get_by_role("alert")
+        alert.wait_for()
+        assert "no session cookie" in alert.inner_text() and "request id" in alert.inner_text()
+        assert [e for e in errors if "401" not in e] == []  # the browser itself logs the failed fetch's 401
+
+
+class CrossSitePage(BaseHTTPRequestHandler):
+    """Another site's page that tries to use the visitor's cookie against the service."""
+
+    target = ""
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        # A JSON post needs a preflight, which the service does not grant this origin; a "simple" text/plain
+        # post goes out without one (no-cors), cookie and all: that one is the origin check's to refuse.
+        body = (f"<!doctype html><title>evil</title><script>const url = {self.target!r} + '/stackone_auth_links';"
+                "fetch(url, {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'},"
+                " body: '{}'}).catch(() => null).then(() => fetch(url, {method: 'POST', mode: 'no-cors', "
+                "credentials: 'include', headers: {'Content-Type': 'text/plain'}, body: '{}'}))"
+                ".then(() => document.title = 'sent', () => document.title = 'blocked');</script>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_cross_site_page_cannot_use_the_cookie(browser, tmp_path):
+    with deployment(tmp_path, "cookie") as (page_url, service_url, sandbox_url), watched_page(browser) as (page, _):
+        sign_in(page, page_url)
+        before = requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json()
+        CrossSitePage.target = service_url
+        server = ThreadingHTTPServer(("127.0.0.1", free_port()), CrossSitePage)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            # "localhost" is another site than 127.0.0.1 to the browser, and not in CORS_ALLOWED_ORIGINS.
+            page.goto(f"http://localhost:{server.server_address[1]}/")
+            page.wait_for_function("document.title === 'blocked' || document.title === 'sent'")
+        finally:
+            server.shutdown()
+        assert requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json() == before
+        log = (tmp_path / "gunicorn.log").read_text()
+        assert '"POST /stackone_auth_links" 403' in log
+
+
+def test_the_page_with_a_login_jwt(browser, tmp_path):
+    with deployment(tmp_path, "bearer") as (page_url, _, sandbox_url), watched_page(browser) as (page, errors):
+        sign_in(page, page_url)
+        page.get_by_role("button", name="Connect Greenhouse", exact=True).click()
+        finish_in_hub(page)
+        page.get_by_role("status").filter(has_text="Connected Greenhouse").wait_for()
+        assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["greenhouse"]
+        assert errors == []
