@@ -47,8 +47,9 @@ def legacy_cookie(secret_key: str, session: dict) -> str:
 DEMO_OWNER = {"org_id": "demo-org", "org_name": "Demo Org", "email": "demo@example.com"}
 
 
-def demo_environment(port: int, sandbox_port: int, mode: str = "jwt") -> tuple[dict[str, str], dict[str, str], str]:
-    """Fresh random secrets for the sandbox and the service, and a demo login (a JWT, or a legacy session cookie)."""
+def demo_environment(port: int, sandbox_port: int, mode: str = "jwt", page_port: int = 5000
+                     ) -> tuple[dict[str, str], dict[str, str], dict[str, str], str]:
+    """Fresh random secrets for the sandbox, the service and the demo page, and a demo login (JWT or cookie)."""
     api_key, jwt_secret, webhook_secret = (secrets.token_urlsafe(32) for _ in range(3))
     sandbox_env = {**os.environ, "SANDBOX_API_KEY": "v1.sandbox." + api_key, "SANDBOX_WEBHOOK_SECRET": webhook_secret,
                    "SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{port}/stackone_webhooks"}
@@ -60,19 +61,25 @@ def demo_environment(port: int, sandbox_port: int, mode: str = "jwt") -> tuple[d
         "STACKONE_WEBHOOK_SECRETS": webhook_secret,
         "STATE_DIR": tempfile.mkdtemp(prefix="stackone-connect-demo-"),
         "PORT": str(port),
+        # The demo page (examples/legacy_flask_app) is a sibling origin: the README's second layout.
+        "CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{page_port}",
     }
+    # The example app signs its own session with LEGACY_SECRET_KEY, and (bearer mode) the page's JWTs.
+    page_env = {**os.environ, "LEGACY_SECRET_KEY": jwt_secret, "OWNER_JWT_SECRET": jwt_secret,
+                "EXAMPLE_SERVICE_URL": f"http://127.0.0.1:{port}", "EXAMPLE_DEMO_LOGIN": "1",
+                "EXAMPLE_AUTH": "cookie" if mode == "flask-session" else "bearer"}
     if mode == "flask-session":
         # The primary users' mode: the legacy app's own session cookie, signed with its SECRET_KEY.
         service_env.update(OWNER_AUTH="flask-session", LEGACY_SECRET_KEY=jwt_secret)
         service_env.pop("OWNER_JWT_SECRET", None)
-        return sandbox_env, service_env, legacy_cookie(jwt_secret, DEMO_OWNER)
+        return sandbox_env, service_env, page_env, legacy_cookie(jwt_secret, DEMO_OWNER)
     service_env.update(OWNER_AUTH="jwt", OWNER_JWT_SECRET=jwt_secret)
     service_env.pop("LEGACY_SECRET_KEY", None)
     login = jwt.encode({**DEMO_OWNER, "exp": int(time.time()) + 12 * 3600}, jwt_secret, algorithm="HS256")
-    return sandbox_env, service_env, login
+    return sandbox_env, service_env, page_env, login
 
 
-def banner(port: int, sandbox_port: int, login: str, mode: str = "jwt") -> str:
+def banner(port: int, sandbox_port: int, login: str, mode: str = "jwt", page_port: int = 5000) -> str:
     """The loud demo notice and a curl that works as pasted."""
     line = "=" * 78
     if mode == "flask-session":
@@ -97,7 +104,13 @@ curl -s -X POST http://127.0.0.1:{port}/stackone_connect_sessions \\
   -d '{{"provider": "bamboohr"}}'
 
 Open the "authLinkUrl" it returns and press Connect; run the curl again and the
-action turns from "create" to "update". Ctrl-C stops both servers.
+action turns from "create" to "update".
+
+The integrations page (StackOne's hub, played by the sandbox; you are signed in as Demo Org):
+
+    http://127.0.0.1:{page_port}/demo-login
+
+Ctrl-C stops everything.
 {line}
 """
 
@@ -116,11 +129,13 @@ def main() -> int:
         return 1
     port = int(os.environ.get("PORT", "8000"))
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "8001"))
-    for p in (port, sandbox_port):
+    page_port = int(os.environ.get("DEMO_PAGE_PORT", "5000"))
+    for p in (port, sandbox_port, page_port):
         if port_in_use(p):
-            print(f"make run: port {p} is already in use; set PORT / SANDBOX_PORT to free ones", file=sys.stderr)
+            print(f"make run: port {p} is already in use; set PORT / SANDBOX_PORT / DEMO_PAGE_PORT to free ones",
+                  file=sys.stderr)
             return 1
-    sandbox_env, service_env, login = demo_environment(port, sandbox_port, mode)
+    sandbox_env, service_env, page_env, login = demo_environment(port, sandbox_port, mode, page_port)
     children = [subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(sandbox_port)], cwd=HERE,
                                  env=sandbox_env)]
     try:
@@ -128,10 +143,13 @@ def main() -> int:
             print("make run: the sandbox did not start", file=sys.stderr)
             return 1
         children.append(subprocess.Popen(GUNICORN, cwd=HERE, env=service_env))
-        if not wait_for_port(port):
-            print("make run: gunicorn did not start", file=sys.stderr)
-            return 1
-        print(banner(port, sandbox_port, login, mode), flush=True)
+        children.append(subprocess.Popen([sys.executable, "-m", "examples.legacy_flask_app", "--port",
+                                          str(page_port)], cwd=HERE, env=page_env))
+        for p, what in ((port, "gunicorn"), (page_port, "the demo page")):
+            if not wait_for_port(p):
+                print(f"make run: {what} did not start", file=sys.stderr)
+                return 1
+        print(banner(port, sandbox_port, login, mode, page_port), flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -230,3 +230,26 @@ def test_the_page_with_a_login_jwt(browser, tmp_path):
         page.get_by_role("status").filter(has_text="Connected Greenhouse").wait_for()
         assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["greenhouse"]
         assert errors == []
+
+
+def test_make_runs_demo_page_works_as_printed(browser, tmp_path):
+    """`make run` as a newcomer runs it: the banner's page URL, the demo login applied, the real hub."""
+    ports = {"PORT": free_port(), "SANDBOX_PORT": free_port(), "DEMO_PAGE_PORT": free_port()}
+    demo = start(["devserver.py"], {k: str(v) for k, v in ports.items()}, tmp_path / "make-run.log")
+    try:
+        page_url = f"http://127.0.0.1:{ports['DEMO_PAGE_PORT']}"
+        wait_until_up(f"{page_url}/login", demo, seconds=30)
+        banner_url = f"{page_url}/demo-login"
+        for _ in range(100):  # the banner follows once every server answers
+            if banner_url in (tmp_path / "make-run.log").read_text():
+                break
+            threading.Event().wait(0.1)
+        assert banner_url in (tmp_path / "make-run.log").read_text()
+        with watched_page(browser) as (page, errors):
+            page.goto(banner_url)
+            page.get_by_role("button", name="Connect HiBob", exact=True).click()
+            finish_in_hub(page)
+            page.get_by_role("status").filter(has_text="Connected HiBob").wait_for()
+            assert accounts(page).filter(has_text="HiBob").count() == 1 and errors == []
+    finally:
+        stop(demo)

@@ -62,8 +62,9 @@ const STYLE = `
 .so-kit [role=alert]{background:#fdecea;border:1px solid #f2b8b5;padding:.6rem .8rem;border-radius:6px;margin:.6rem 0}
 .so-kit [role=status]{min-height:1.4em;color:#1f6f43;margin:.4rem 0}
 .so-kit .so-link{background:#f3f5fa;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
-.so-kit .so-link input{width:100%;font:inherit;padding:.3rem;margin:.3rem 0}
-.so-dialog{border:none;border-radius:10px;padding:1rem 1.2rem;max-width:min(920px,96vw);box-shadow:0 8px 40px #0004}
+.so-kit .so-link input{box-sizing:border-box;width:100%;font:inherit;padding:.3rem;margin:.3rem 0}
+.so-dialog{border:none;border-radius:10px;padding:1rem 1.2rem;width:min(720px,94vw);box-shadow:0 8px 40px #0004}
+.so-dialog stackone-hub{display:block;width:100%}
 .so-dialog::backdrop{background:#0006}
 .so-dialog menu{display:flex;gap:.5rem;justify-content:flex-end;padding:0;margin:1rem 0 0}
 `;
