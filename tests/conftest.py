@@ -55,3 +55,11 @@ def stackone():
     """StackOne played by `responses`: an unexpected call fails, and so does an expected one never made."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's); skipped loudly when missing, a failure in CI (.ci/run requires it)."""
+    from tests.browser_kit import launch_chromium
+
+    yield from launch_chromium()

@@ -11,33 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from browserkit.vendor import TARGET as HUB_BUNDLE
+from tests.browser_kit import accounts, finish_in_hub, sign_in, watched_page
 from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.externals import require
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.browser_key_0123456789"
 WEBHOOK_SECRET = "whsec_browser_0123456789"
 LEGACY_KEY = "legacy-browser-secret-0123456789"
 JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium through playwright (browsers cannot be downloaded here)."""
-    chromium = require("chromium", "apt-get install chromium")
-    if not HUB_BUNDLE.exists():
-        pytest.fail(f"{HUB_BUNDLE.name} is missing: `make test` fetches it (python -m browserkit.vendor)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @contextmanager
 def deployment(tmp_path, mode: str):
     """Sandbox, service and the example app on three loopback ports, wired as the README's sibling layout."""
@@ -67,47 +48,6 @@ def deployment(tmp_path, mode: str):
     finally:
         for process in reversed(processes):
             stop(process)
-
-
-@contextmanager
-def watched_page(browser):
-    """A fresh page whose console errors and uncaught exceptions are collected (and must stay empty)."""
-    context = browser.new_context(viewport={"width": 1000, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    try:
-        yield page, errors
-    finally:
-        context.close()
-
-
-def sign_in(page, page_url):
-    page.goto(f"{page_url}/login")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Integrations").wait_for()
-    page.get_by_role("list", name="Available integrations").get_by_role("button").first.wait_for()
-
-
-def finish_in_hub(page, api_key="sk_test_1", subdomain="acme"):
-    """What the user does in StackOne's hub: the provider's credentials form, then Connect."""
-    hub = page.get_by_role("dialog", name="Connect an account")
-    hub.get_by_label("Subdomain").wait_for()
-    editing = hub.get_by_role("button", name="Edit")
-    if editing.count():  # the hub opened an existing account: its secret shows redacted until the user edits it
-        editing.first.click()
-    hub.get_by_label("API key").fill(api_key)
-    subdomain_field = hub.get_by_label("Subdomain")
-    subdomain_field.fill("")
-    subdomain_field.fill(subdomain)
-    hub.get_by_role("button", name="Connect", exact=True).click()
-    hub.wait_for(state="detached")
-
-
-def accounts(page):
-    return page.get_by_role("list", name="Connected accounts").get_by_role("listitem")
 
 
 def sandbox_accounts(sandbox_url, owner="acme"):

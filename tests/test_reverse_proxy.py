@@ -9,6 +9,7 @@ import textwrap
 import pytest
 import requests
 
+from tests.browser_kit import accounts, finish_in_hub, watched_page
 from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
 from tests.externals import require
 
@@ -101,3 +102,19 @@ def test_without_the_legacy_login_the_service_says_401(site):
     site_url, _ = site
     answer = requests.post(f"{site_url}/stackone_connect_sessions", json={}, timeout=10, headers={"Origin": site_url})
     assert (answer.status_code, answer.headers["Content-Type"]) == (401, "application/problem+json")
+
+
+def test_the_integrations_page_through_one_origin_in_a_browser(site, browser):
+    """The example app's page behind nginx: the kit and the service at /stackone_ on the page's own origin."""
+    site_url, sandbox_url = site
+    with watched_page(browser) as (page, errors):
+        page.goto(f"{site_url}/login")
+        page.get_by_label("Organisation").select_option("globex")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Connect Salesforce", exact=True).click()
+        finish_in_hub(page)
+        page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
+        assert accounts(page).filter(has_text="Salesforce").count() == 1
+        owned = requests.get(f"{sandbox_url}/accounts", params={"origin_owner_id": "globex"}, auth=(KEY, ""),
+                             timeout=5).json()
+        assert [a["provider"] for a in owned] == ["salesforce"] and errors == []
