@@ -20,7 +20,7 @@ WEBHOOK_SECRET = "whsec_browser_0123456789"
 LEGACY_KEY = "legacy-browser-secret-0123456789"
 JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
 @contextmanager
-def deployment(tmp_path, mode: str):
+def deployment(tmp_path, mode: str, open_with: str = "hub"):
     """Sandbox, service and the example app on three loopback ports, wired as the README's sibling layout."""
     sandbox_port, service_port, page_port = free_port(), free_port(), free_port()
     sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
@@ -38,7 +38,7 @@ def deployment(tmp_path, mode: str):
             "STATE_DIR": str(tmp_path / "state"), **login_env}, tmp_path / "gunicorn.log"),
         start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
             "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": JWT_KEY, "EXAMPLE_AUTH": mode,
-            "EXAMPLE_SERVICE_URL": service_url}, tmp_path / "example.log"),
+            "EXAMPLE_SERVICE_URL": service_url, "EXAMPLE_OPEN_WITH": open_with}, tmp_path / "example.log"),
     ]
     try:
         for url, process in zip((f"{sandbox_url}/sandbox/calls", f"{service_url}/healthz", f"{page_url}/login"),
@@ -193,3 +193,16 @@ def test_make_runs_demo_page_works_as_printed(browser, tmp_path):
             assert accounts(page).filter(has_text="HiBob").count() == 1 and errors == []
     finally:
         stop(demo)
+
+
+def test_a_page_that_prefers_the_auth_link_in_a_popup(browser, tmp_path):
+    """openWith "popup": the session's authLinkUrl in a window; completion learnt by polling the status route."""
+    with deployment(tmp_path, "bearer", open_with="popup") as (page_url, _, sandbox_url), \
+            watched_page(browser) as (page, errors):
+        sign_in(page, page_url)
+        with page.expect_popup() as opened:
+            page.get_by_role("button", name="Connect Salesforce", exact=True).click()
+        hub_window = opened.value
+        hub_window.get_by_role("button", name="Connect").click()  # the sandbox's hub page
+        page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
+        assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["salesforce"] and errors == []

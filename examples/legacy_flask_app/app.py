@@ -32,7 +32,7 @@ INTEGRATIONS = """{% from "stackone_connect.html" import stackone_integrations %
   // The page's login token, fetched from this app (which signs it) whenever the kit needs one.
   window.getLoginToken = () => fetch("{{ url_for('login_token') }}").then((r) => r.json()).then((b) => b.token);
 </script>{% endif %}
-{{ stackone_integrations(service_url=service_url, auth=mode, bearer="window.getLoginToken") }}"""
+{{ stackone_integrations(service_url=service_url, auth=mode, bearer="window.getLoginToken", open_with=open_with) }}"""
 
 
 def create_app(secret_key: str | None = None, *, service_url: str | None = None, mode: str | None = None,
@@ -45,6 +45,7 @@ def create_app(secret_key: str | None = None, *, service_url: str | None = None,
     mode = mode or os.environ.get("EXAMPLE_AUTH", "cookie")
     jwt_secret = jwt_secret or os.environ.get("OWNER_JWT_SECRET")
     demo_login = os.environ.get("EXAMPLE_DEMO_LOGIN") == "1" if demo_login is None else demo_login
+    open_with = os.environ.get("EXAMPLE_OPEN_WITH", "hub")  # "popup": the session's authLinkUrl in a window
 
     def page(title: str, body: str, **context):
         return render_template_string(PAGE, title=title, body=render_template_string(body, **context))
@@ -84,7 +85,7 @@ def create_app(secret_key: str | None = None, *, service_url: str | None = None,
     def integrations():
         if "org_id" not in session:
             return redirect(url_for("login"))
-        return page("Integrations", INTEGRATIONS, service_url=service_url, mode=mode)
+        return page("Integrations", INTEGRATIONS, service_url=service_url, mode=mode, open_with=open_with)
 
     @app.get("/login-token")
     def login_token():
