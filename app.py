@@ -6,16 +6,18 @@ from collections.abc import Mapping
 
 import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, Settings
 from crossorigin import init_cross_origin
 from identity.resolver import build_resolver
 from logs import configure_logging
 from problems import register_problem_handlers
+from ratelimit import init_owner_limit
 from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
-from state import open_file_state
+from state import open_state
 from views.json_body import MAX_BODY_BYTES
 
 
@@ -41,7 +43,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout)
-    state = open_file_state(settings.state_dir)
+    state = open_state(settings)
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
         client=client,
@@ -69,6 +71,12 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
+    init_owner_limit(app, settings)
+    if settings.trusted_proxy_count:
+        # Behind a load balancer or nginx: the client's address, scheme and host from X-Forwarded-*, trusting
+        # exactly that many hops (the access log, the rate limit's diagnostics and the origin check see them).
+        n = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 
 

@@ -18,6 +18,8 @@ CATEGORIES = (
 )
 OWNER_AUTH_MODES = ("jwt", "flask-session")
 DEFAULT_SERVICE_NAME = "stackone-connect-backend"
+DEFAULT_OWNER_RATE_LIMIT = "30/minute;300/hour"
+_RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 
 # A ClickException so that `flask --app app ...` prints this one line instead of a traceback;
@@ -71,6 +73,24 @@ def _origins(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+def _redis_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL (as redis-py's from_url reads it)")
+    return raw
+
+
+def _rate_limit(raw: str | None) -> str:
+    """OWNER_RATE_LIMIT in flask-limiter's notation ("30/minute;300/hour"); empty disables it."""
+    if raw is None:
+        return DEFAULT_OWNER_RATE_LIMIT
+    parts = [part for part in re.split(r"[;,]", raw) if part.strip()]
+    if not all(_RATE.fullmatch(part) for part in parts):
+        raise ConfigError(f"OWNER_RATE_LIMIT must look like 30/minute;300/hour (got {raw!r})")
+    return ";".join(part.strip() for part in parts)
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper() or "INFO"
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -105,6 +125,11 @@ class Settings:
     owner_username_field: str = "email"
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     cors_allowed_origins: tuple[str, ...] = ()
+    redis_url: str | None = field(default=None, repr=False)
+    redis_key_prefix: str = DEFAULT_SERVICE_NAME
+    redis_timeout: float = 0.5
+    owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
+    trusted_proxy_count: int = 0
     log_level: str = "INFO"
 
     @classmethod
@@ -172,5 +197,10 @@ class Settings:
             owner_username_field=env.get("OWNER_USERNAME_FIELD", "").strip() or "email",
             webhook_secrets=webhook_secrets,
             cors_allowed_origins=_origins(env.get("CORS_ALLOWED_ORIGINS")),
+            redis_url=_redis_url(env.get("REDIS_URL", "").strip()),
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or service_name,
+            redis_timeout=_number(env, "REDIS_TIMEOUT", 0.5, minimum=0.05),
+            owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
+            trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
         )

@@ -125,3 +125,11 @@ class SessionNotFound(ServiceError):
     status = 404
     code = "session_not_found"
     title = "Session not found"
+
+
+class StateUnavailable(ServiceError):
+    """The shared state (Redis) cannot be reached; what needs it is refused so that it is tried again later."""
+
+    status = 503
+    code = "state_unavailable"
+    title = "Shared state unavailable"

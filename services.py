@@ -6,10 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from config import Settings
 from connect_flow import IssuedSession, open_session
+from errors import StateUnavailable
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from policy import SessionRequest
@@ -37,8 +38,12 @@ class Services:
         issued = open_session(owner, request, accounts=self.accounts, client=self.client,
                               metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
                               api_url=self.settings.stackone_api_url)
-        # StackOne's session details may not say when the session ends; remember it for the status route.
-        self.state.set(_session_key(issued.token), issued.expires_at.timestamp(), ttl=issued.expires_in + 3600)
+        # StackOne's session details may not say when the session ends; remember it for the status route
+        # (best effort: without the shared state, the status route just cannot say "expired" by itself).
+        try:
+            self.state.set(_session_key(issued.token), issued.expires_at.timestamp(), ttl=issued.expires_in + 3600)
+        except StateUnavailable:
+            pass
         return issued
 
     def disconnect(self, owner: Owner, account_id: str) -> None:
@@ -50,7 +55,10 @@ class Services:
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
         details = self.client.authenticate_session(token)
-        recorded = self.state.get(_session_key(token))
+        try:
+            recorded = self.state.get(_session_key(token))
+        except StateUnavailable:
+            recorded = None
         expires_at = datetime.fromtimestamp(recorded, UTC) if isinstance(recorded, (int, float)) else None
         return session_status(owner, details, expires_at=expires_at)
 
@@ -68,5 +76,7 @@ def services() -> Services:
 
 
 def current_owner() -> Owner:
-    """The caller's owner, from the configured login; raises Unauthorized (401)."""
-    return services().resolver.resolve(request.headers, request.cookies)
+    """The caller's owner, from the configured login (once per request); raises Unauthorized (401)."""
+    if "owner" not in g:
+        g.owner = services().resolver.resolve(request.headers, request.cookies)
+    return g.owner

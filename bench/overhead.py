@@ -87,7 +87,7 @@ def main() -> None:
 
         def direct(session):
             session.get(f"{sandbox_url}/accounts", auth=(KEY, ""), timeout=10,
-                        params={"origin_owner_id": "org-bench", "providers[]": "bamboohr", "page": 1,
+                        params={"origin_owner_id": "org-bench", "providers": "bamboohr", "page": 1,
                                 "page_size": 100}).raise_for_status()
             session.post(f"{sandbox_url}/connect_sessions", auth=(KEY, ""), timeout=10, json={
                 "origin_owner_id": "org-bench", "origin_owner_name": "Bench Ltd",

@@ -68,8 +68,7 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     @app.get("/accounts")
     def list_accounts():
         owner = request.args.get("origin_owner_id")
-        # StackOne's spelling is repeated keys without brackets; the bracket form is still read for older callers.
-        providers = request.args.getlist("providers") or request.args.getlist("providers[]")
+        providers = request.args.getlist("providers")
         page, size = request.args.get("page", 1, type=int), request.args.get("page_size", 25, type=int)
         found = [a for a in project.accounts.values()
                  if (not owner or a["origin_owner_id"] == owner) and (not providers or a["provider"] in providers)]

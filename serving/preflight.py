@@ -13,8 +13,11 @@ from state import open_file_state
 
 def startup_notes(settings: Settings) -> list[tuple[int, str]]:
     """What the server's start-up log should say about this configuration: (level, line) pairs."""
+    state = f"Redis (prefix {settings.redis_key_prefix})" if settings.redis_url else settings.state_dir
+    limit = settings.owner_rate_limit or "off"
     notes = [(logging.INFO, f"StackOne at {settings.stackone_api_url}; owner from {settings.owner_auth}; "
-                            f"account cache {settings.account_cache_ttl}s; shared state in {settings.state_dir}")]
+                            f"account cache {settings.account_cache_ttl}s; shared state in {state}; "
+                            f"per-owner limit {limit}")]
     if not settings.webhook_secrets:
         notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
                                        "and accepts no events"))
@@ -30,5 +33,6 @@ def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int,
     settings = Settings.from_env(os.environ if env is None else env)
     if settings.owner_auth == "jwt":
         verification_key(settings)  # parses the public key; PyJWT itself is not imported here
-    open_file_state(settings.state_dir)
+    if not settings.redis_url:
+        open_file_state(settings.state_dir)  # Redis is not contacted: gunicorn starts (not ready) while it is down
     return startup_notes(settings)

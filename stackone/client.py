@@ -99,7 +99,7 @@ class StackOneClient:
         """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
         params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
         if provider:
-            params["providers[]"] = provider
+            params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
         for page in range(1, MAX_PAGES + 1):
             body = self._call("GET", "/accounts", params={**params, "page": page})

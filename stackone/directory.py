@@ -9,7 +9,7 @@ import uuid
 from dataclasses import asdict
 
 from domain.accounts import Account, Connector
-from errors import ServiceError
+from errors import ServiceError, StateUnavailable
 from stackone.client import StackOneClient
 from state import SharedState
 
@@ -48,12 +48,8 @@ class AccountDirectory:
     def owner_accounts(self, owner_id: str, provider: str | None = None, *, include_archived: bool = False
                        ) -> list[Account]:
         """The owner's accounts (archived left out unless asked), only those whose origin_owner_id is the owner's."""
-        key = None
-        if self._account_ttl > 0:
-            # The owner's generation changes on every account webhook, which orphans older entries.
-            generation = self._state.get(f"accounts-gen:{owner_key(owner_id)}") or "0"
-            key = f"accounts:{owner_key(owner_id)}:{generation}:{provider or '*'}"
-        cached = self._state.get(key) if key else None
+        key = self._accounts_key(owner_id, provider) if self._account_ttl > 0 else None
+        cached = _quietly(self._state.get, key) if key else None
         if isinstance(cached, list):
             accounts = [Account.from_dict(item) for item in cached]
         else:
@@ -64,8 +60,17 @@ class AccountDirectory:
                 if a.origin_owner_id == owner_id and (provider is None or a.provider == provider)
             ]
             if key:
-                self._state.set(key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
+                _quietly(self._state.set, key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
         return accounts if include_archived else [a for a in accounts if a.status != "archived"]
+
+    def _accounts_key(self, owner_id: str, provider: str | None) -> str | None:
+        # The owner's generation changes on every account webhook, which orphans older entries. Without the
+        # state (Redis down) there is no key: StackOne, the record, is asked live.
+        try:
+            generation = self._state.get(f"accounts-gen:{owner_key(owner_id)}") or "0"
+        except StateUnavailable:
+            return None
+        return f"accounts:{owner_key(owner_id)}:{generation}:{provider or '*'}"
 
     def account(self, account_id: str) -> Account | None:
         """One account by id (not cached: ownership is checked against StackOne's current answer)."""
@@ -95,6 +100,12 @@ class AccountDirectory:
         """Every connector of the project (GET /connectors/meta), cached across workers and refreshed by one."""
         if self._connectors_ttl <= 0:
             return self._client.connectors()
+        try:
+            return self._cached_connectors()
+        except StateUnavailable:
+            return self._client.connectors()  # the cache is an optimisation; StackOne is the record
+
+    def _cached_connectors(self) -> list[Connector]:
         entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
         if entry is not None and time.time() - entry["at"] < self._connectors_ttl:
             return _read_connectors(entry)
@@ -116,8 +127,8 @@ class AccountDirectory:
                 raise
             log.warning("connector list refresh failed; serving the previous list")
             return _read_connectors(stale)
-        self._state.set(CONNECTORS_KEY, {"connectors": [asdict(c) for c in connectors], "at": time.time()},
-                        ttl=self._connectors_ttl * STALE_FACTOR)
+        _quietly(self._state.set, CONNECTORS_KEY, {"connectors": [asdict(c) for c in connectors],
+                                                   "at": time.time()}, ttl=self._connectors_ttl * STALE_FACTOR)
         return connectors
 
     def _wait_for_connectors(self) -> list[Connector]:
@@ -135,6 +146,14 @@ class AccountDirectory:
     def forget_owner(self, owner_id: str) -> None:
         """Drop every cached account lookup for this owner, in every worker sharing the state."""
         self._state.set(f"accounts-gen:{owner_key(owner_id)}", uuid.uuid4().hex, ttl=max(self._account_ttl, 1) * 2)
+
+
+def _quietly(operation, *args, **kwargs):
+    """A cache read or write that yields None when the shared state is down (the backend logs that, throttled)."""
+    try:
+        return operation(*args, **kwargs)
+    except StateUnavailable:
+        return None
 
 
 def _connectors_entry(entry) -> dict | None:

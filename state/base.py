@@ -1,4 +1,7 @@
-"""The interface the service needs from shared state: JSON values with expiry, and an atomic set-if-absent."""
+"""The interface the service needs from shared state: JSON values with expiry, and an atomic set-if-absent.
+
+A backend that cannot reach its store raises errors.StateUnavailable; callers choose to degrade or refuse.
+"""
 
 from __future__ import annotations
 
@@ -25,4 +28,8 @@ class SharedState(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the key if present."""
+        ...
+
+    def ping(self) -> str | None:
+        """None when the store answers, else why not (for /readyz)."""
         ...

@@ -100,6 +100,10 @@ class FileState:
         except FileNotFoundError:
             pass
 
+    def ping(self) -> str | None:
+        """None while the folder is writable, else why not."""
+        return None if os.access(self.folder, os.W_OK) else f"STATE_DIR {self.folder} is not writable"
+
     @contextmanager
     def _locked(self):
         # flock is released by the kernel if the holder dies, so a crashed worker cannot wedge the others.

@@ -20,7 +20,7 @@ def post(client, body=None, headers=None, **kwargs):
 
 def expect_accounts(stackone, *accounts, provider="bamboohr"):
     stackone.get(f"{API}/accounts", json=list(accounts), match=[matchers.query_param_matcher(
-        {"origin_owner_id": "org-1", "providers[]": provider, "page": "1", "page_size": "100"})])
+        {"origin_owner_id": "org-1", "providers": provider, "page": "1", "page_size": "100"})])
 
 
 def expect_session(stackone, sent: dict, **answer):

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import threading
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -126,7 +127,9 @@ def test_two_deliveries_of_one_event_racing_in_two_workers_act_once(env, caplog)
     """24 deliveries at once through two app instances on one STATE_DIR (two gunicorn workers): one acts."""
     env["STACKONE_WEBHOOK_SECRETS"] = WEBHOOK_SECRET
     workers = [create_app(env).test_client(), create_app(env).test_client()]
-    body = json.dumps({"event": "account.created", "account_id": "acc-race", "origin_owner_id": "org-1"}).encode()
+    sent_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = json.dumps({"event": "account.created", "account_id": "acc-race", "origin_owner_id": "org-1",
+                       "sent_at": sent_at}).encode()
     for round_ in range(5):
         round_body = body.replace(b"acc-race", f"acc-race-{round_}".encode())
         start = threading.Barrier(24)

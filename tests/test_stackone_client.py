@@ -42,7 +42,7 @@ def test_create_sends_basic_auth_json_and_a_timeout(client, stackone):
 
 def test_list_accounts_follows_every_page_and_reads_both_shapes(client, stackone, monkeypatch):
     monkeypatch.setattr("stackone.client.PAGE_SIZE", 2)
-    base = {"origin_owner_id": "org-1", "providers[]": "bamboohr", "page_size": "2"}
+    base = {"origin_owner_id": "org-1", "providers": "bamboohr", "page_size": "2"}
     stackone.get(f"{API}/accounts", json=[account("a1"), account("a2")],
                  match=[matchers.query_param_matcher({**base, "page": "1"})])
     stackone.get(f"{API}/accounts", json={"data": [account("a3"), account("a4")]},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from responses import matchers
@@ -22,9 +23,13 @@ def env(env):
     return env
 
 
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def event(kind="account.created", owner="org-1", account_id="acc-1", **extra) -> bytes:
     return json.dumps({"project_id": "p1", "event": kind, "event_date": "2026-11-21T00:00:00Z",
-                       "record_type": "account", "record_id": account_id, "sent_at": "2026-11-21T00:00:01Z",
+                       "record_type": "account", "record_id": account_id, "sent_at": now_iso(),
                        "account_id": account_id, "provider": "bamboohr", "origin_owner_id": owner,
                        "origin_owner_name": "Acme Inc", "origin_username": "ann@acme.test",
                        "setup_information": {"api_token": "SETUP-SECRET"}, **extra}).encode()
@@ -93,10 +98,30 @@ def test_replayed_delivery_is_acknowledged_once(client, caplog, monkeypatch):
     answers = [deliver(client, body, signature).get_json()["status"] for _ in range(3)]
     assert answers == ["processed", "duplicate", "duplicate"]
     assert [line["outcome"] for line in webhook_lines(caplog) if "outcome" in line] == ["processed"]
-    # After the 24 h window the same bytes are a new delivery.
+    # After the 24 h window the replay mark is gone, but the signed sent_at is too old: still not acted on.
     later = time.time() + 24 * 3600 + 5
     monkeypatch.setattr("state.files.time.time", lambda: later)
-    assert deliver(client, body, signature).get_json()["status"] == "processed"
+    assert deliver(client, body, signature).get_json()["status"] == "stale"
+    assert [line["outcome"] for line in webhook_lines(caplog) if "outcome" in line] == ["processed", "stale"]
+
+
+@pytest.mark.parametrize(("sent_at", "reason"), [
+    (None, "sent_at missing"), ("yesterday-ish", "sent_at unreadable"), (12345, "sent_at missing"),
+    ("2026-01-01T00:00:00Z", "sent_at older than the replay window"),
+    ("2999-01-01T00:00:00Z", "sent_at in the future"),
+])
+def test_events_outside_the_window_are_answered_but_not_acted_on(client, caplog, sent_at, reason):
+    caplog.set_level(logging.INFO)
+    body = event(account_id="acc-old", sent_at=sent_at)
+    response = deliver(client, body, stackone_signature(NEW_SECRET, body))
+    assert (response.status_code, response.get_json()) == (200, {"status": "stale"})
+    assert [(line["outcome"], line["reason"]) for line in webhook_lines(caplog)] == [("stale", reason)]
+
+
+def test_a_few_minutes_of_clock_skew_is_fine(client):
+    ahead = (datetime.now(UTC) + timedelta(minutes=4)).isoformat().replace("+00:00", "Z")
+    body = event(account_id="acc-skew", sent_at=ahead)
+    assert deliver(client, body, stackone_signature(NEW_SECRET, body)).get_json()["status"] == "processed"
 
 
 def test_unknown_event_types_are_200_and_logged(client, caplog):
@@ -131,7 +156,7 @@ def test_account_event_reaches_every_worker_sharing_the_state_dir(env, stackone)
     """Two app instances on one STATE_DIR stand for two gunicorn workers."""
     worker_a, worker_b = create_app(env).test_client(), create_app(env).test_client()
     query = matchers.query_param_matcher(
-        {"origin_owner_id": "org-1", "providers[]": "bamboohr", "page": "1", "page_size": "100"})
+        {"origin_owner_id": "org-1", "providers": "bamboohr", "page": "1", "page_size": "100"})
     stackone.get(f"{API}/accounts", json=[], match=[query])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     assert worker_a.post("/stackone_connect_sessions", json={"provider": "bamboohr"},

@@ -1,11 +1,25 @@
-"""GET /healthz: the process is up; StackOne is not called."""
+"""GET /healthz (liveness: the process answers) and GET /readyz (readiness: the shared state answers too)."""
 
 from flask import Blueprint, jsonify
+
+from services import services
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for load balancers and `make run`."""
+    """Liveness for load balancers and `make run`; StackOne and Redis are not asked."""
     return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when the shared state (Redis, or the state folder) answers; 503 with the reason otherwise."""
+    reason = services().state.ping()
+    if reason:
+        response = jsonify({"status": "unavailable", "reason": reason})
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+    return jsonify({"status": "ready"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+from datetime import datetime
 from typing import Any
 
 from stackone.directory import AccountDirectory
@@ -13,6 +15,7 @@ from state import SharedState
 log = logging.getLogger("webhooks")
 
 REPLAY_WINDOW = 24 * 3600
+CLOCK_SKEW = 5 * 60  # how far ahead of our clock a sent_at may be
 ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
@@ -22,7 +25,12 @@ def delivery_key(body: bytes) -> str:
 
 
 def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory) -> str:
-    """Act on one verified event; returns "processed", "ignored" or "duplicate"."""
+    """Act on one verified event; returns "processed", "ignored", "duplicate" or "stale"."""
+    reason = staleness(event.get("sent_at"))
+    if reason:
+        # Its replay mark may have expired, so acting on it would let an old delivery be replayed.
+        log.info(json.dumps({"webhook": _text(event.get("event")), "outcome": "stale", "reason": reason}))
+        return "stale"
     key = delivery_key(body)
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
     if not state.add(key, 1, ttl=REPLAY_WINDOW):
@@ -51,6 +59,22 @@ def _act(event: dict[str, Any], accounts: AccountDirectory) -> str:
         accounts.forget_owner(line["origin_owner_id"])
     log.info(json.dumps({**line, "outcome": "processed"}))
     return "processed"
+
+
+def staleness(sent_at: Any, now: float | None = None) -> str | None:
+    """Why an event's signed sent_at puts it outside the replay window, or None when it is fresh."""
+    if not isinstance(sent_at, str):
+        return "sent_at missing"
+    try:
+        sent = datetime.fromisoformat(sent_at.replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return "sent_at unreadable"
+    age = (time.time() if now is None else now) - sent
+    if age > REPLAY_WINDOW:
+        return "sent_at older than the replay window"
+    if age < -CLOCK_SKEW:
+        return "sent_at in the future"
+    return None
 
 
 def _text(value: Any) -> str | None:
