@@ -8,6 +8,7 @@ its 401, never a 429). Without Redis the counts are per process, which the READM
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 from flask import Flask
@@ -73,7 +74,9 @@ def init_owner_limit(app: Flask, settings: Settings) -> Limiter | None:
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded):
         current = limiter.current_limit
-        wait = max(1, int((current.reset_at - time.time()) + 0.999)) if current else 60
+        window = exc.limit.limit.get_expiry()
+        wait = math.ceil(current.reset_at - time.time()) if current else window
+        wait = max(1, min(wait, window))  # never more than the limit's own window
         log.info("rate limited (%s)", exc.limit.limit)
         refusal = RateLimited(f"Your organisation has made too many requests ({exc.limit.limit}); "
                               f"try again in {wait} s")

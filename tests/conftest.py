@@ -11,6 +11,7 @@ from app import create_app
 from tests.helpers import API, API_KEY, JWT_SECRET
 
 PREFIXES = ("STACKONE_", "OWNER_", "LEGACY_", "FLASK_", "ACCOUNT_CACHE", "CONNECTORS_", "STATE_DIR", "SERVICE_NAME",
+            "REDIS_", "CORS_", "TRUSTED_PROXY", "EXAMPLE_",
             "LOG_LEVEL", "SANDBOX_")
 
 
@@ -63,3 +64,14 @@ def browser():
     from tests.browser_kit import launch_chromium
 
     yield from launch_chromium()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a free loopback port, stopped after the test."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

