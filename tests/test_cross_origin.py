@@ -125,3 +125,21 @@ def test_allowed_origins_are_exact(env, value):
     env["CORS_ALLOWED_ORIGINS"] = value
     with pytest.raises(ConfigError, match="CORS_ALLOWED_ORIGINS"):
         create_app(env)
+
+
+def test_behind_a_trusted_proxy_the_origin_check_sees_the_public_host(env, stackone):
+    env.update(OWNER_AUTH="flask-session", LEGACY_SECRET_KEY=LEGACY_KEY, TRUSTED_PROXY_COUNT="1")
+    client = create_app(env).test_client()
+    client.set_cookie("session", legacy_cookie())
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    forwarded = {"X-Forwarded-Host": "app.example.com", "X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    ok = client.post("/stackone_connect_sessions", json={}, headers={"Origin": "https://app.example.com", **forwarded})
+    assert ok.status_code == 200
+
+
+def test_without_a_trusted_proxy_forwarded_headers_are_ignored(cookie_client, stackone):
+    forwarded = {"X-Forwarded-Host": "app.example.com", "X-Forwarded-Proto": "https"}
+    refused = cookie_client.post("/stackone_connect_sessions", json={},
+                                 headers={"Origin": "https://app.example.com", **forwarded})
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "origin_not_allowed")
+    assert len(stackone.calls) == 0
