@@ -12,6 +12,7 @@ from config import ConfigError, Settings
 from crossorigin import init_cross_origin
 from identity.resolver import build_resolver
 from logs import configure_logging
+from logs.access import RequestObserver, init_access_log
 from problems import register_problem_handlers
 from ratelimit import init_owner_limit
 from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
@@ -40,9 +41,12 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         settings.log_level,
         secrets=(settings.stackone_api_key, settings.jwt_secret or "", settings.legacy_secret_key or "",
                  *settings.webhook_secrets),
+        log_format=settings.log_format,
     )
 
-    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout)
+    observer = RequestObserver()
+    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout,
+                            observer=observer)
     state = open_state(settings)
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
@@ -56,9 +60,11 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         ),
         resolver=build_resolver(settings),
         state=state,
+        observer=observer,
     )
 
     register_problem_handlers(app)
+    init_access_log(app)
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp
     from cli import register_cli

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from config import CATEGORIES
 from errors import ServiceError
 from identity.owner import Owner
+from logs.audit import audit
 from policy.refusals import AmbiguousAccount
 from schemas.session_request import AuthLinkRequestSchema
 from services import services
@@ -80,6 +81,7 @@ def register_cli(app: Flask) -> None:
             issued = services().open_session(Owner(owner_id, owner_name, username), request)
         except ServiceError as exc:
             raise _refusal(exc) from None
+        audit("auth_link_minted", via="cli", owner_id=owner_id, username=username, **issued.audit_fields())
         answer = {"url": issued.link, **issued.as_json()}
         if as_json:
             click.echo(json.dumps(answer, indent=2))

@@ -91,6 +91,13 @@ def _rate_limit(raw: str | None) -> str:
     return ";".join(part.strip() for part in parts)
 
 
+def _log_format(raw: str) -> str:
+    kind = raw.strip().lower() or "json"
+    if kind not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT must be json or text (got {raw!r})")
+    return kind
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper() or "INFO"
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -131,6 +138,7 @@ class Settings:
     owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
     trusted_proxy_count: int = 0
     log_level: str = "INFO"
+    log_format: str = "json"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, login_required: bool = True) -> Settings:
@@ -203,4 +211,5 @@ class Settings:
             owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
             trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
+            log_format=_log_format(env.get("LOG_FORMAT", "")),
         )

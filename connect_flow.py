@@ -21,6 +21,13 @@ class IssuedSession:
     link: str
     expires_in: int
     expires_at: datetime
+    session_id: str | None = None  # StackOne's id for the session, for the audit trail
+
+    def audit_fields(self) -> dict[str, Any]:
+        """What the audit trail records of this session: never the token or the link."""
+        return {"action": self.decision.action.value, "provider": self.decision.provider,
+                "account_id": self.decision.account_id, "expires_at": self.as_json()["expiresAt"],
+                "stackone_session_id": self.session_id}
 
     def as_json(self) -> dict[str, Any]:
         """The fields common to both endpoints' answers (camelCase, ISO 8601 UTC)."""
@@ -89,4 +96,4 @@ def open_session(
     link = session.auth_link_url if safe_link(session.auth_link_url, trusted=(hub_url, api_url)) else None
     link = link or f"{hub_url}?{urlencode({'token': session.token})}"
     expires_at = started + timedelta(seconds=request.expires_in)
-    return IssuedSession(decision, session.token, link, request.expires_in, expires_at)
+    return IssuedSession(decision, session.token, link, request.expires_in, expires_at, session.id)

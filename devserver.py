@@ -61,6 +61,7 @@ def demo_environment(port: int, sandbox_port: int, mode: str = "jwt", page_port:
         "STACKONE_WEBHOOK_SECRETS": webhook_secret,
         "STATE_DIR": tempfile.mkdtemp(prefix="stackone-connect-demo-"),
         "PORT": str(port),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",  # a person reads these; a fleet gets JSON
         # The demo page (examples/legacy_flask_app) is a sibling origin: the README's second layout.
         "CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{page_port}",
     }

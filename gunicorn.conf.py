@@ -15,7 +15,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Under gevent this also bounds how long a client may take to send its request line and headers.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
+# Off by default: the app writes one richer line per request (logger "access": route, owner, action, StackOne
+# time). GUNICORN_ACCESSLOG=- turns gunicorn's own line back on.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 # %(U)s is the path without the query string, so nothing a client puts there reaches the log; control
 # characters in it are escaped by the log filter the app installs on gunicorn's handlers.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms rid=%({x-request-id}o)s'

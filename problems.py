@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from errors import InvalidRequest, ServiceError
+from logs.audit import AUDITED_REFUSALS, audit
 from views.json_body import body_left_unread
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
         "requestId": request_id(),
         **extra,
     }
+    if code in AUDITED_REFUSALS:
+        audit("refused", code=code, status=status)
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"

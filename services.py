@@ -6,13 +6,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 from config import Settings
 from connect_flow import IssuedSession, open_session
+from domain.accounts import Account
 from errors import StateUnavailable
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
+from logs.access import RequestObserver
 from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, session_status
 from stackone.client import StackOneClient
@@ -32,12 +34,15 @@ class Services:
     accounts: AccountDirectory
     resolver: OwnerResolver
     state: SharedState
+    observer: RequestObserver
 
     def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
         """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
         issued = open_session(owner, request, accounts=self.accounts, client=self.client,
                               metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
                               api_url=self.settings.stackone_api_url)
+        if has_request_context():
+            g.action = issued.decision.action.value  # for the request's access line
         # StackOne's session details may not say when the session ends; remember it for the status route
         # (best effort: without the shared state, the status route just cannot say "expired" by itself).
         try:
@@ -46,11 +51,15 @@ class Services:
             pass
         return issued
 
-    def disconnect(self, owner: Owner, account_id: str) -> None:
+    def disconnect(self, owner: Owner, account_id: str) -> Account:
         """Delete one of the owner's accounts at StackOne (checked live first) and drop the owner's cache."""
         account = account_to_disconnect(owner, account_id, self.accounts)
         self.client.delete_account(account.id)
-        self.accounts.forget_owner(owner.id)
+        try:
+            self.accounts.forget_owner(owner.id)
+        except StateUnavailable:
+            pass  # deleted at StackOne all the same; the cache expires by its TTL and the webhook retries
+        return account
 
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...), asked of StackOne."""

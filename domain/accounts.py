@@ -79,6 +79,7 @@ class ConnectSession:
 
     token: str
     auth_link_url: str | None = None
+    id: str | None = None  # StackOne's id of the session (for the audit trail; not a secret)
 
 
 @dataclass(frozen=True)

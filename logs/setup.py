@@ -6,6 +6,7 @@ import logging
 
 from flask import g, has_request_context
 
+from logs.formats import formatter
 from logs.redaction import escape_controls, redact, secret_forms
 
 # gunicorn's loggers have their own handlers (error log, access log); they get the same filter.
@@ -35,22 +36,22 @@ class SafeLogFilter(logging.Filter):
         return True
 
 
-def _install(handler: logging.Handler, secrets: tuple[str, ...]) -> None:
+def _install(handler: logging.Handler, secrets: tuple[str, ...], log_format: str) -> None:
     handler.filters = [f for f in handler.filters if not isinstance(f, SafeLogFilter)]
     handler.addFilter(SafeLogFilter(secrets))
+    handler.setFormatter(formatter(log_format))
 
 
-def configure_logging(level: str, secrets: tuple[str, ...]) -> None:
-    """One stderr handler on the root logger (once per process), and the filter on every handler we write through."""
+def configure_logging(level: str, secrets: tuple[str, ...], log_format: str = "text") -> None:
+    """One stderr handler on the root logger (once per process); the filter and format on every handler we use."""
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_stackone_connect", False)), None)
     if handler is None:
         handler = logging.StreamHandler()
         handler._stackone_connect = True
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
         root.addHandler(handler)
-    _install(handler, secrets)
+    _install(handler, secrets, log_format)
     for name in GUNICORN_LOGGERS:
         for gunicorn_handler in logging.getLogger(name).handlers:
-            _install(gunicorn_handler, secrets)
+            _install(gunicorn_handler, secrets, log_format)
     root.setLevel(level.upper())

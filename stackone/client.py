@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
@@ -28,6 +29,18 @@ from stackone.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class CallObserver(Protocol):
+    """Who watches the client's calls: extra headers for each (the request id) and each call's outcome."""
+
+    def headers(self) -> dict[str, str]:
+        """Headers to send with the next call."""
+        ...
+
+    def observed(self, operation: str, outcome: str, seconds: float) -> None:
+        """One call finished: operation name, outcome (2xx..5xx, timeout, unreachable, error), duration."""
+        ...
 
 PAGE_SIZE = 100
 MAX_PAGES = 100  # 10,000 accounts for one owner is far past any real case; stop rather than loop forever
@@ -63,9 +76,11 @@ def _retry_policy(retries: int) -> Retry:
 class StackOneClient:
     """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
 
-    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64) -> None:
+    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64,
+                 observer: CallObserver | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self._observer = observer
         self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
         self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
@@ -87,13 +102,15 @@ class StackOneClient:
     def create_connect_session(self, payload: dict[str, Any]) -> ConnectSession:
         """POST /connect_sessions; returns the token (and auth link URL when StackOne sends one)."""
         missing = AccountNotFound if payload.get("account_id") else None
-        body = self._call("POST", "/connect_sessions", json=payload, missing=missing)
+        body = self._call("POST", "/connect_sessions", "create_session", json=payload, missing=missing)
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             log.error("StackOne answered POST /connect_sessions without a token")
             raise StackOneError("StackOne's answer did not contain a session token")
         link = body.get("auth_link_url")
-        return ConnectSession(token=token, auth_link_url=link if isinstance(link, str) and link else None)
+        session_id = body.get("id")
+        return ConnectSession(token=token, auth_link_url=link if isinstance(link, str) and link else None,
+                              id=str(session_id) if isinstance(session_id, (int, str)) else None)
 
     def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
         """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
@@ -102,7 +119,7 @@ class StackOneClient:
             params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
         for page in range(1, MAX_PAGES + 1):
-            body = self._call("GET", "/accounts", params={**params, "page": page})
+            body = self._call("GET", "/accounts", "list_accounts", params={**params, "page": page})
             items = body.get("data") if isinstance(body, dict) else body
             if not isinstance(items, list):
                 log.error("StackOne answered GET /accounts with an unexpected shape")
@@ -121,7 +138,7 @@ class StackOneClient:
     def get_account(self, account_id: str) -> Account | None:
         """GET /accounts/{id}; None when StackOne does not know it."""
         try:
-            body = self._call("GET", f"/accounts/{quote(account_id, safe='')}", missing=AccountNotFound)
+            body = self._call("GET", f"/accounts/{quote(account_id, safe='')}", "get_account", missing=AccountNotFound)
         except AccountNotFound:
             return None
         if not isinstance(body, dict) or body.get("id") is None:
@@ -130,18 +147,19 @@ class StackOneClient:
 
     def delete_account(self, account_id: str) -> None:
         """DELETE /accounts/{id}: disconnect the account; AccountNotFound when StackOne does not know it."""
-        self._call("DELETE", f"/accounts/{quote(account_id, safe='')}", missing=AccountNotFound)
+        self._call("DELETE", f"/accounts/{quote(account_id, safe='')}", "delete_account", missing=AccountNotFound)
 
     def authenticate_session(self, token: str) -> SessionDetails:
         """POST /connect_sessions/authenticate: the session's owner, provider and latest connection attempt."""
-        body = self._call("POST", "/connect_sessions/authenticate", json={"token": token}, missing=SessionNotFound)
+        body = self._call("POST", "/connect_sessions/authenticate", "authenticate_session", json={"token": token},
+                          missing=SessionNotFound)
         if not isinstance(body, dict):
             raise StackOneError("StackOne's session details could not be read")
         return SessionDetails.from_api(body)
 
     def connectors(self) -> list[Connector]:
         """GET /connectors/meta: every provider the project knows, enabled or not."""
-        body = self._call("GET", "/connectors/meta")
+        body = self._call("GET", "/connectors/meta", "connectors")
         items = body.get("data") if isinstance(body, dict) else body
         if not isinstance(items, list):
             raise StackOneError("StackOne's connector list could not be read")
@@ -151,13 +169,33 @@ class StackOneClient:
         """Provider keys enabled on the project."""
         return frozenset(c.key for c in self.connectors() if c.active)
 
-    def _call(self, method: str, path: str, *, missing: type[ServiceError] | None = None, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, operation: str, *, missing: type[ServiceError] | None = None,
+              **kwargs: Any) -> Any:
+        observer = self._observer
+        headers = observer.headers() if observer else {}
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            response = self._send(method, path, headers, kwargs)
+            outcome = f"{response.status_code // 100}xx"
+            return self._answer(response, f"{method} {path.split('?')[0]}", missing)
+        except UpstreamTimeout:
+            outcome = "timeout"
+            raise
+        except UpstreamUnreachable:
+            outcome = "unreachable"
+            raise
+        finally:
+            if observer:
+                observer.observed(operation, outcome, time.perf_counter() - started)
+
+    def _send(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> requests.Response:
         where = f"{method} {path.split('?')[0]}"
         try:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
             # post the owner's payload somewhere else.
-            response = self._session.request(method, self.base_url + path, timeout=self.timeout,
-                                             allow_redirects=False, **kwargs)
+            return self._session.request(method, self.base_url + path, timeout=self.timeout, headers=headers,
+                                         allow_redirects=False, **kwargs)
         except requests.Timeout as exc:
             raise self._timed_out(where) from exc
         except requests.ConnectionError as exc:
@@ -168,6 +206,8 @@ class StackOneClient:
         except requests.RequestException as exc:
             log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
             raise StackOneError() from exc
+
+    def _answer(self, response: requests.Response, where: str, missing: type[ServiceError] | None) -> Any:
         if 300 <= response.status_code < 400:
             log.error("StackOne answered %s with a redirect (%s); not followed", where, response.status_code)
             raise StackOneError("StackOne answered with an unexpected redirect")

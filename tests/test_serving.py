@@ -29,6 +29,7 @@ def stack(tmp_path_factory):
     sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
     service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "BODY_READ_TIMEOUT": str(BODY_READ_TIMEOUT),
+        "GUNICORN_ACCESSLOG": "-", "LOG_FORMAT": "text",
         "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
         "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
     }, logs / "gunicorn.log")

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError, fields
 
 from errors import AccountNotFound
+from logs.audit import audit
 from policy.decide import require_enabled
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import ACCOUNT_ID, PROVIDER_KEY, StrictSchema
@@ -49,5 +50,6 @@ def disconnect_account(account_id: str):
     except ValidationError:
         # Not an id StackOne could have issued: the same answer as someone else's account, and nothing is sent.
         raise AccountNotFound(f"No account {account_id[:128]!r} belongs to your organisation") from None
-    services().disconnect(owner, account_id)
+    account = services().disconnect(owner, account_id)
+    audit("account_disconnected", account_id=account.id, provider=account.provider)
     return "", 204

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from marshmallow import Schema
 
 from connect_flow import IssuedSession
+from logs.audit import audit
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
@@ -28,6 +29,7 @@ def issue(schema: Schema) -> IssuedSession:
 def create_connect_session():
     """Mint a Connect Session token for the embedded hub."""
     issued = issue(ConnectSessionRequestSchema())
+    audit("session_minted", **issued.audit_fields())
     settings = services().settings
     # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
     return jsonify({**issued.as_json(), "authLinkUrl": issued.link, "hubBaseUrl": settings.stackone_api_url,
@@ -38,6 +40,7 @@ def create_connect_session():
 def create_auth_link():
     """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
     issued = issue(AuthLinkRequestSchema())
+    audit("auth_link_minted", **issued.audit_fields())
     return jsonify({"url": issued.link, **issued.as_json()})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from errors import WebhookUnavailable
+from logs.audit import audit
 from schemas.strict_json import parse_json_object
 from services import services
 from views.json_body import read_body
@@ -24,4 +25,12 @@ def receive_webhook():
     verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.webhook_secrets)
     event = parse_json_object(body, "The signed body")
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
+    if outcome == "processed":
+        audit("webhook_accepted", event=_short(event.get("event")), account_id=_short(event.get("account_id")),
+              provider=_short(event.get("provider")), origin_owner_id=_short(event.get("origin_owner_id")))
     return jsonify({"status": outcome})
+
+
+def _short(value):
+    # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
+    return str(value)[:200] if isinstance(value, (str, int)) and not isinstance(value, bool) else None

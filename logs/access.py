@@ -1,0 +1,59 @@
+"""One access line per request (logger `access`): method, route, status, duration, owner, action, StackOne time.
+
+The route is the URL rule (`/stackone_accounts/<account_id>`), never the raw path, so a client cannot write into it.
+This line replaces gunicorn's access log by default (GUNICORN_ACCESSLOG turns that back on).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, g, has_request_context, request
+
+log = logging.getLogger("access")
+
+
+class RequestObserver:
+    """The StackOne client's observer: sends the request id along and adds each call's time to the request."""
+
+    def __init__(self) -> None:
+        self.listeners: list = []  # more observers of each call (e.g. metrics)
+
+    def headers(self) -> dict[str, str]:
+        """X-Request-ID for StackOne, so a support ticket can be matched to StackOne's own logs."""
+        if has_request_context() and "request_id" in g:
+            return {"X-Request-ID": g.request_id}
+        return {}
+
+    def observed(self, operation: str, outcome: str, seconds: float) -> None:
+        """Add the call's time to the request's line, and tell the listeners."""
+        if has_request_context():
+            g.stackone_seconds = g.get("stackone_seconds", 0.0) + seconds
+        for listener in self.listeners:
+            listener(operation, outcome, seconds)
+
+
+def init_access_log(app: Flask) -> None:
+    """Time each request and write its line after the response is made."""
+
+    @app.before_request
+    def _start_clock():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _access_line(response):
+        started = g.get("started")
+        owner = g.get("owner")
+        fields = {
+            "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            "owner_id": owner.id if owner is not None else None,
+            "action": g.get("action"),
+            "stackone_ms": round(g.get("stackone_seconds", 0.0) * 1000, 1),
+        }
+        log.info("%s %s %s", request.method, fields["route"] or "(no route)", response.status_code,
+                 extra={"fields": {k: v for k, v in fields.items() if v is not None}})
+        return response
