@@ -13,6 +13,7 @@ from crossorigin import init_cross_origin
 from identity.resolver import build_resolver
 from logs import configure_logging
 from logs.access import RequestObserver, init_access_log
+from metrics import init_metrics
 from problems import register_problem_handlers
 from ratelimit import init_owner_limit
 from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
@@ -65,6 +66,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
 
     register_problem_handlers(app)
     init_access_log(app)
+    init_metrics(app, settings, observer.listeners)
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp
     from cli import register_cli

@@ -91,6 +91,14 @@ def _rate_limit(raw: str | None) -> str:
     return ";".join(part.strip() for part in parts)
 
 
+def _bind(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9.\[\]:-]+:[0-9]{1,5}", raw):
+        raise ConfigError(f"METRICS_BIND must be host:port, like 127.0.0.1:9100 (got {raw!r})")
+    return raw
+
+
 def _log_format(raw: str) -> str:
     kind = raw.strip().lower() or "json"
     if kind not in ("json", "text"):
@@ -137,6 +145,7 @@ class Settings:
     redis_timeout: float = 0.5
     owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
     trusted_proxy_count: int = 0
+    metrics_bind: str | None = None
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -210,6 +219,7 @@ class Settings:
             redis_timeout=_number(env, "REDIS_TIMEOUT", 0.5, minimum=0.05),
             owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
             trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
+            metrics_bind=_bind(env.get("METRICS_BIND", "").strip()),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
             log_format=_log_format(env.get("LOG_FORMAT", "")),
         )

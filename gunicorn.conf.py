@@ -4,7 +4,10 @@ import logging
 import os
 import sys
 
-bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
+if os.environ.get("METRICS_BIND"):
+    # A second, internal listener: the only one on which /metrics answers (keep it off the public network).
+    bind.append(os.environ["METRICS_BIND"])
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 2)
 # gevent (serving/worker.py): a slow or half-open client holds a greenlet, not one of a handful of threads.
 # Chosen by measurement over gthread (README, "Slow clients and the worker model").
@@ -38,3 +41,30 @@ def on_starting(server):
     # Said once by the master, not once per worker.
     for level, line in notes:
         (server.log.warning if level >= logging.WARNING else server.log.info)(line)
+    prepare_metrics_dir()
+
+
+def prepare_metrics_dir():
+    """prometheus-client's multiprocess directory: emptied at start, inherited by every worker."""
+    import shutil
+    import tempfile
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(
+        tempfile.gettempdir(), f"stackone-connect-metrics-{os.getuid()}-{os.getpid()}")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+
+
+def on_exit(server):
+    """Remove the metrics directory this master made."""
+    import shutil
+
+    shutil.rmtree(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges stop counting (its counters stay in the sum, as they should)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -45,6 +45,7 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
         "requestId": request_id(),
         **extra,
     }
+    g.problem_code = code  # counted by metrics (refusals_total{code})
     if code in AUDITED_REFUSALS:
         audit("refused", code=code, status=status)
     response = jsonify(body)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from errors import WebhookUnavailable
 from logs.audit import audit
+from metrics import webhook_event_label
 from schemas.strict_json import parse_json_object
 from services import services
 from views.json_body import read_body
@@ -25,6 +26,7 @@ def receive_webhook():
     verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.webhook_secrets)
     event = parse_json_object(body, "The signed body")
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
+    g.webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
         audit("webhook_accepted", event=_short(event.get("event")), account_id=_short(event.get("account_id")),
               provider=_short(event.get("provider")), origin_owner_id=_short(event.get("origin_owner_id")))

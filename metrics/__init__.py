@@ -1,0 +1,83 @@
+"""Prometheus metrics: requests, StackOne calls, decisions, refusals, webhooks; summed over gunicorn's workers.
+
+Under gunicorn, gunicorn.conf.py prepares prometheus-client's multiprocess directory before the workers start and
+marks dead workers, so one scrape sees the sum of all workers. /metrics answers only on the METRICS_BIND listener
+(a separate, internal port), never on the public one. No label carries an owner id, a token or free text.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, abort, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+from config import Settings
+
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+HTTP_DURATION = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"])
+STACKONE_REQUESTS = Counter("stackone_requests_total", "Calls to StackOne", ["operation", "outcome"])
+STACKONE_DURATION = Histogram("stackone_request_duration_seconds", "Time of one call to StackOne", ["operation"])
+DECISIONS = Counter("connect_decisions_total", "Sessions and links minted, by the policy's action", ["action"])
+REFUSALS = Counter("refusals_total", "Problem answers, by code", ["code"])
+WEBHOOKS = Counter("webhook_events_total", "Verified webhook events, by event and outcome", ["event", "outcome"])
+
+KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
+METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
+
+
+def record_stackone_call(operation: str, outcome: str, seconds: float) -> None:
+    """The StackOne client's observer listener: one call, its outcome and its time."""
+    STACKONE_REQUESTS.labels(operation, outcome).inc()
+    STACKONE_DURATION.labels(operation).observe(seconds)
+
+
+def webhook_event_label(event: object) -> str:
+    """A bounded label for an event name: the account events we act on, else "other"."""
+    return event if isinstance(event, str) and event in KNOWN_EVENTS else "other"
+
+
+def metrics_port(settings: Settings) -> str | None:
+    """The port of METRICS_BIND (host:port), or None when metrics are off."""
+    return settings.metrics_bind.rsplit(":", 1)[1] if settings.metrics_bind else None
+
+
+def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
+    """Count every request and StackOne call; serve /metrics on the metrics listener only."""
+    listeners.append(record_stackone_call)
+    port = metrics_port(settings)
+
+    @app.before_request
+    def _clock():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        method = request.method if request.method in METHODS else "other"
+        HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
+        started = g.get("metrics_started")
+        if started is not None:
+            HTTP_DURATION.labels(method, route).observe(time.perf_counter() - started)
+        if g.get("action"):
+            DECISIONS.labels(g.action).inc()
+        if g.get("problem_code"):
+            REFUSALS.labels(g.problem_code).inc()
+        if g.get("webhook"):
+            WEBHOOKS.labels(*g.webhook).inc()
+        return response
+
+    @app.get("/metrics")
+    def scrape():
+        """Prometheus' text format, summed over every worker; 404 anywhere but on METRICS_BIND."""
+        # SERVER_PORT is the listener the connection arrived on (gunicorn sets it from the socket), not a header.
+        if port is None or request.environ.get("SERVER_PORT") != port:
+            abort(404)
+        registry = CollectorRegistry()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            multiprocess.MultiProcessCollector(registry)
+            body = generate_latest(registry)
+        else:
+            body = generate_latest()
+        return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Cache-Control": "no-store"})

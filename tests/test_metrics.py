@@ -1,0 +1,81 @@
+"""Prometheus metrics: on the metrics listener only, bounded labels, and one scrape summing gunicorn's workers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from app import create_app
+from tests.helpers import API, JWT_SECRET, bearer, login, session_answer
+
+
+def sample(text: str, name: str, **labels) -> float:
+    """The value of one sample in Prometheus' text format (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
+        if match and all(part in match.group(1).split(",") for part in wanted.split(",")):
+            return float(match.group(2))
+    return 0.0
+
+
+@pytest.fixture
+def metered(env):
+    env["METRICS_BIND"] = "127.0.0.1:80"  # the test client's requests arrive on port 80
+    return create_app(env).test_client()
+
+
+def test_the_metrics_answer_only_on_the_metrics_listener(client, metered):
+    assert client.get("/metrics").status_code == 404  # METRICS_BIND unset: off
+    assert metered.get("/metrics", base_url="http://localhost:8000").status_code == 404  # the public port
+    scrape = metered.get("/metrics")
+    assert scrape.status_code == 200 and scrape.mimetype == "text/plain"
+
+
+def test_requests_calls_decisions_and_refusals_are_counted(metered, stackone):
+    before = metered.get("/metrics").get_data(as_text=True)
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    metered.post("/stackone_connect_sessions", json={}, headers=bearer())
+    metered.post("/stackone_connect_sessions", json={"originOwnerId": "x"}, headers=bearer())
+    metered.get("/nowhere/secret-owner-id")
+    after = metered.get("/metrics").get_data(as_text=True)
+
+    def delta(name, **labels):
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert delta("http_requests_total", method="POST", route="/stackone_connect_sessions", status="200") == 1
+    assert delta("http_requests_total", method="POST", route="/stackone_connect_sessions", status="400") == 1
+    assert delta("http_requests_total", method="GET", route="unmatched", status="404") == 1
+    assert delta("stackone_requests_total", operation="create_session", outcome="2xx") == 1
+    assert delta("connect_decisions_total", action="create") == 1
+    assert delta("refusals_total", code="owner_fields_forbidden") == 1
+    assert "http_request_duration_seconds_bucket" in after and "stackone_request_duration_seconds_count" in after
+    assert "org-1" not in after and "secret-owner-id" not in after  # no owner id, no raw path in any label
+
+
+@pytest.mark.e2e
+def test_one_scrape_sums_every_worker(tmp_path):
+    from tests.e2e_processes import free_port, start, stop, wait_until_up
+
+    port, metrics_port = free_port(), free_port()
+    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+        "BIND": f"127.0.0.1:{port}", "METRICS_BIND": f"127.0.0.1:{metrics_port}", "WEB_CONCURRENCY": "2",
+        "STACKONE_API_KEY": "v1.x.metrics_0123456789", "STACKONE_API_URL": "http://127.0.0.1:9",
+        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp_path / "state"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}, tmp_path / "gunicorn.log")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", service)
+        for _ in range(40):  # new connections each time, so both workers take some
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5, headers={"Connection": "close"})
+        requests.post(f"http://127.0.0.1:{port}/stackone_connect_sessions", json={"originOwnerId": "x"},
+                      headers={"Authorization": f"Bearer {login()}"}, timeout=5)
+        assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 404
+        text = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        assert sample(text, "http_requests_total", method="GET", route="/healthz", status="200") >= 41
+        assert sample(text, "refusals_total", code="owner_fields_forbidden") == 1
+        workers = {p.name.split("_")[-1] for p in (tmp_path / "prometheus").glob("counter_*.db")}
+        assert len(workers) >= 2  # both workers counted into the one answer
+    finally:
+        stop(service)
