@@ -11,7 +11,7 @@ from flask import current_app, g, has_request_context, request
 from config import Settings
 from connect_flow import IssuedSession, open_session
 from domain.accounts import Account
-from errors import StateUnavailable
+from errors import StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
@@ -87,5 +87,12 @@ def services() -> Services:
 def current_owner() -> Owner:
     """The caller's owner, from the configured login (once per request); raises Unauthorized (401)."""
     if "owner" not in g:
-        g.owner = services().resolver.resolve(request.headers, request.cookies)
+        # Resolved once per request, refusal included: the rate limit and the view both ask.
+        if "owner_refused" in g:
+            raise g.owner_refused
+        try:
+            g.owner = services().resolver.resolve(request.headers, request.cookies)
+        except Unauthorized as refused:
+            g.owner_refused = refused
+            raise
     return g.owner

@@ -217,3 +217,9 @@ def test_a_forged_cookie_is_logged_as_a_bad_signature(caplog):
         resolver.resolve({}, {"session": cookie})
     assert any("bad signature" in r.getMessage() for r in caplog.records if r.name == "identity")
     assert cookie not in caplog.text
+
+
+def test_a_refused_login_is_logged_once_per_request(client, caplog):
+    caplog.set_level(logging.INFO)
+    client.post("/stackone_connect_sessions", json={}, headers={"Authorization": "Bearer not-a-jwt"})
+    assert len([r for r in caplog.records if r.name == "identity"]) == 1
