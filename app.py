@@ -70,13 +70,17 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp
     from cli import register_cli
+    from contract import EXTENSION as OPENAPI
+    from contract import bp as contract_bp
+    from contract import build_document
     from views.accounts import bp as accounts_bp
     from views.health import bp as health_bp
     from views.providers import bp as providers_bp
     from views.sessions import bp as sessions_bp
     from views.webhooks import bp as webhooks_bp
 
-    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp):
+    app.extensions[OPENAPI] = build_document(settings)
+    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     init_owner_limit(app, settings)

@@ -6,13 +6,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from config import CATEGORIES
 from policy.types import SessionRequest
-from schemas.strict_fields import StrictBoolean, StrictInteger
+from schemas.strict_fields import FullMatch, StrictBoolean, StrictInteger
 
-# \A...\Z, not ^...$: marshmallow's Regexp uses match(), and "$" also matches before a trailing newline.
-PROVIDER_KEY = validate.Regexp(
-    r"\A[a-z0-9][a-z0-9_.-]{0,63}\Z", error="Must be a StackOne provider key, like 'bamboohr'."
-)
-ACCOUNT_ID = validate.Regexp(r"\A[A-Za-z0-9_-]{1,128}\Z", error="Must be a StackOne account id.")
+PROVIDER_KEY = FullMatch(r"^[a-z0-9][a-z0-9_.-]{0,63}$", error="Must be a StackOne provider key, like 'bamboohr'.")
+ACCOUNT_ID = FullMatch(r"^[A-Za-z0-9_-]{1,128}$", error="Must be a StackOne account id.")
 CATEGORY = validate.OneOf(CATEGORIES, error="Must be one of: {choices}.")
 
 # The standard connect session (30 min default) and the forwarded auth link (5 days, at most 7).
@@ -91,5 +88,5 @@ class AuthLinkRequestSchema(ConnectSessionRequestSchema):
 class SessionStatusRequestSchema(StrictSchema):
     """The body of POST /stackone_connect_sessions/status: the token the page was given."""
 
-    token = fields.String(required=True, validate=validate.Regexp(
-        r"\A[A-Za-z0-9._~+/=-]{8,512}\Z", error="Must be the session token this service returned."))
+    token = fields.String(required=True, validate=FullMatch(
+        r"^[A-Za-z0-9._~+/=-]{8,512}$", error="Must be the session token this service returned."))

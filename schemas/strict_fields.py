@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate
 
 
 class StrictBoolean(fields.Boolean):
@@ -27,3 +27,15 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match (re.fullmatch), written ^...$ so OpenAPI (ECMA 262) reads it too.
+
+    marshmallow's Regexp uses match(), where "$" also matches before a trailing newline: "acc-1\\n" would pass.
+    """
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value

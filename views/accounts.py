@@ -8,11 +8,13 @@ from marshmallow import ValidationError, fields
 from errors import AccountNotFound
 from logs.audit import audit
 from policy.decide import require_enabled
+from schemas.answers import AccountsAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import ACCOUNT_ID, PROVIDER_KEY, StrictSchema
 from services import current_owner, services
 
 bp = Blueprint("accounts", __name__)
+ACCOUNTS_ANSWER = AccountsAnswerSchema()
 
 
 class AccountsQuerySchema(StrictSchema):
@@ -32,12 +34,12 @@ def list_accounts():
     # Checked before any lookup: an arbitrary key would cost a StackOne call and a cache entry each.
     require_enabled(provider, directory)
     accounts = directory.owner_accounts(owner.id, provider, include_archived=True)
-    return jsonify({"data": [
+    return jsonify(ACCOUNTS_ANSWER.dump({"data": [
         {"id": a.id, "provider": a.provider, "providerName": a.provider_name, "status": a.status, "label": a.label,
          "originUsername": a.origin_username, "createdAt": a.created_at, "updatedAt": a.updated_at,
          "statusReasons": list(a.status_reasons), "needsReconnect": a.needs_reconnect}
         for a in accounts
-    ]})
+    ]}))
 
 
 @bp.delete("/stackone_accounts/<account_id>")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from schemas.answers import ProvidersAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import StrictSchema
 from services import current_owner, services
 
 bp = Blueprint("providers", __name__)
+PROVIDERS_ANSWER = ProvidersAnswerSchema()
 
 
 @bp.get("/stackone_providers")
@@ -17,5 +19,5 @@ def list_providers():
     current_owner()
     refuse_owner_fields(request.args.keys())
     StrictSchema().load(request.args.to_dict(flat=True))  # no parameters: anything sent is a 422
-    return jsonify({"data": [{"key": c.key, "name": c.name, "category": c.category}
-                             for c in services().accounts.providers()]})
+    return jsonify(PROVIDERS_ANSWER.dump({"data": [{"key": c.key, "name": c.name, "category": c.category}
+                                                   for c in services().accounts.providers()]}))

@@ -9,12 +9,15 @@ from marshmallow import Schema
 
 from connect_flow import IssuedSession
 from logs.audit import audit
+from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, SessionStatusAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
 from views.json_body import read_json_object
 
 bp = Blueprint("sessions", __name__)
+CONNECT_ANSWER, LINK_ANSWER, STATUS_ANSWER = (
+    ConnectSessionAnswerSchema(), AuthLinkAnswerSchema(), SessionStatusAnswerSchema())
 
 
 def issue(schema: Schema) -> IssuedSession:
@@ -32,8 +35,9 @@ def create_connect_session():
     audit("session_minted", **issued.audit_fields())
     settings = services().settings
     # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
-    return jsonify({**issued.as_json(), "authLinkUrl": issued.link, "hubBaseUrl": settings.stackone_api_url,
-                    "hubAppUrl": hub_app_url(settings.stackone_hub_url)})
+    return jsonify(CONNECT_ANSWER.dump({**issued.as_json(), "authLinkUrl": issued.link,
+                                        "hubBaseUrl": settings.stackone_api_url,
+                                        "hubAppUrl": hub_app_url(settings.stackone_hub_url)}))
 
 
 @bp.post("/stackone_auth_links")
@@ -41,7 +45,7 @@ def create_auth_link():
     """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
     issued = issue(AuthLinkRequestSchema())
     audit("auth_link_minted", **issued.audit_fields())
-    return jsonify({"url": issued.link, **issued.as_json()})
+    return jsonify(LINK_ANSWER.dump({"url": issued.link, **issued.as_json()}))
 
 
 @bp.post("/stackone_connect_sessions/status")
@@ -51,7 +55,7 @@ def connect_session_status():
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
     token = SessionStatusRequestSchema().load(body)["token"]
-    return jsonify(services().session_status(owner, token))
+    return jsonify(STATUS_ANSWER.dump(services().session_status(owner, token)))
 
 
 def hub_app_url(hub_url: str) -> str:

@@ -1,0 +1,106 @@
+"""GET /openapi.json: the OpenAPI 3.1 document, generated from the marshmallow schemas the routes use (apispec)."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, current_app, jsonify
+
+from config import Settings
+from schemas import answers
+from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
+
+bp = Blueprint("contract", __name__)
+EXTENSION = "stackone_connect_openapi"
+
+# Problem codes each kind of route may answer, by status (the README's errors table, per operation).
+LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"]}
+BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["request_timeout"],
+        413: ["payload_too_large"], 415: ["unsupported_media_type"], 422: ["validation_error"]}
+UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed"], 503: ["upstream_busy"],
+            504: ["upstream_timeout"]}
+POLICY = {404: ["account_not_found"], 409: ["ambiguous_account", "duplicate_label"],
+          422: ["validation_error", "conflicting_fields", "provider_mismatch", "provider_not_enabled",
+                "upstream_rejected"]}
+
+
+def _merge(*tables: dict[int, list[str]]) -> dict[int, list[str]]:
+    merged: dict[int, list[str]] = {}
+    for table in tables:
+        for status, codes in table.items():
+            merged.setdefault(status, []).extend(c for c in codes if c not in merged.get(status, []))
+    return dict(sorted(merged.items()))
+
+
+OPERATIONS = [
+    ("/stackone_connect_sessions", "post", "Mint a Connect Session token for the embedded hub",
+     ConnectSessionRequestSchema, None, (200, answers.ConnectSessionAnswerSchema),
+     _merge(LOGIN, BODY, POLICY, UPSTREAM)),
+    ("/stackone_auth_links", "post", "Mint a forwardable Auth Link (5 days by default, at most 7)",
+     AuthLinkRequestSchema, None, (200, answers.AuthLinkAnswerSchema), _merge(LOGIN, BODY, POLICY, UPSTREAM)),
+    ("/stackone_connect_sessions/status", "post", "How a session the caller minted went",
+     SessionStatusRequestSchema, None, (200, answers.SessionStatusAnswerSchema),
+     _merge(LOGIN, BODY, {404: ["session_not_found"]}, UPSTREAM)),
+    ("/stackone_accounts", "get", "The caller's own linked accounts, every status",
+     None, "accounts", (200, answers.AccountsAnswerSchema),
+     _merge(LOGIN, {400: ["owner_fields_forbidden"], 422: ["validation_error", "provider_not_enabled"]}, UPSTREAM)),
+    ("/stackone_accounts/{account_id}", "delete", "Disconnect one of the caller's accounts",
+     None, None, (204, None), _merge(LOGIN, {400: ["owner_fields_forbidden"], 404: ["account_not_found"]}, UPSTREAM)),
+    ("/stackone_providers", "get", "The providers a page may offer",
+     None, "none", (200, answers.ProvidersAnswerSchema),
+     _merge(LOGIN, {400: ["owner_fields_forbidden"], 422: ["validation_error"]}, UPSTREAM)),
+    ("/stackone_webhooks", "post", "StackOne's signed account events",
+     None, None, (200, answers.WebhookAnswerSchema),
+     {400: ["invalid_json", "invalid_body"], 401: ["invalid_signature"], 408: ["request_timeout"],
+      413: ["payload_too_large"], 503: ["webhooks_not_configured", "state_unavailable"]}),
+    ("/healthz", "get", "Liveness", None, None, (200, answers.HealthAnswerSchema), {}),
+    ("/readyz", "get", "Readiness (the shared state answers)", None, None, (200, answers.ReadyAnswerSchema), {}),
+]
+
+
+def build_document(settings: Settings) -> dict:
+    """The OpenAPI 3.1 document for this configuration (its security scheme follows OWNER_AUTH)."""
+    spec = APISpec(title="stackone-connect-backend", version="1.0.0", openapi_version="3.1.0",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Connect Session tokens and Auth Links with the owner set by the server."})
+    if settings.owner_auth == "flask-session":
+        spec.components.security_scheme("login", {"type": "apiKey", "in": "cookie",
+                                                  "name": settings.legacy_session_cookie})
+    else:
+        spec.components.security_scheme("login", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=answers.ProblemSchema)
+    for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
+        operation: dict = {"summary": summary, "responses": {}}
+        if path.startswith("/stackone_") and path != "/stackone_webhooks":
+            operation["security"] = [{"login": []}]
+        if body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        if query == "accounts":
+            operation["parameters"] = [{"in": "query", "name": "provider", "required": False,
+                                        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}}]
+        if path == "/stackone_accounts/{account_id}":
+            operation["parameters"] = [{"in": "path", "name": "account_id", "required": True,
+                                        "schema": {"type": "string"}}]
+        if path == "/stackone_webhooks":
+            operation["parameters"] = [{"in": "header", "name": "x-stackone-signature", "required": False,
+                                        "schema": {"type": "string"}}]
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                "type": "object"}}}}
+        success = {"description": "OK"} if answer is None else {
+            "description": "OK", "content": {"application/json": {"schema": answer}}}
+        if path == "/readyz":
+            operation["responses"]["503"] = {"description": "Not ready", "content": {
+                "application/json": {"schema": answers.ReadyAnswerSchema}}}
+        operation["responses"][str(status)] = success
+        for problem_status, codes in problems.items():
+            operation["responses"][str(problem_status)] = {
+                "description": "Problem codes: " + ", ".join(codes),
+                "content": {"application/problem+json": {"schema": "Problem"}}}
+        spec.path(path=path, operations={method: operation})
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI document (built once per app)."""
+    return jsonify(current_app.extensions[EXTENSION])
