@@ -97,7 +97,28 @@ def build_document(settings: Settings) -> dict:
                 "description": "Problem codes: " + ", ".join(codes),
                 "content": {"application/problem+json": {"schema": "Problem"}}}
         spec.path(path=path, operations={method: operation})
-    return spec.to_dict()
+    document = spec.to_dict()
+    _cross_field_rules(document, settings)
+    return document
+
+
+def _cross_field_rules(document: dict, settings: Settings) -> None:
+    """What marshmallow checks across fields (and the configured providers), said in the document too."""
+    schemas = document["components"]["schemas"]
+    for name in ("ConnectSessionRequest", "AuthLinkRequest"):
+        schemas[name]["not"] = {"anyOf": [
+            # accountId edits that account; multiple: true adds another: not both.
+            {"required": ["accountId", "multiple"],
+             "properties": {"accountId": {"type": "string"}, "multiple": {"const": True}}},
+            # category and categories are two spellings of one thing.
+            {"required": ["category", "categories"],
+             "properties": {"category": {"type": "string"}, "categories": {"type": "array"}}},
+        ]}
+        if settings.enabled_providers:
+            schemas[name]["properties"]["provider"]["enum"] = [*sorted(settings.enabled_providers), None]
+    if settings.enabled_providers:
+        query = document["paths"]["/stackone_accounts"]["get"]["parameters"][0]["schema"]
+        query["enum"] = sorted(settings.enabled_providers)
 
 
 @bp.get("/openapi.json")

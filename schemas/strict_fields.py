@@ -18,7 +18,7 @@ class StrictBoolean(fields.Boolean):
 
 
 class StrictInteger(fields.Integer):
-    """Accepts JSON integers only (bool is an int subclass in Python, so refuse it by name)."""
+    """Accepts JSON integers only, 3600.0 included; not 3600.5, "3600" or true (bool is an int in Python)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(strict=True, **kwargs)
@@ -26,6 +26,9 @@ class StrictInteger(fields.Integer):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             raise self.make_error("invalid")
+        # JSON has one number type: 3600.0 is the integer 3600 (as JSON Schema and the OpenAPI document say).
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
 
