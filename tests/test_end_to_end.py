@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -135,6 +136,8 @@ def test_logs_hold_no_secrets(stack):
     assert answer.status_code == 200
     text = (logs / "gunicorn.log").read_text()
     assert "stackone_connect_sessions" in text  # the access log is there ...
+    access = [json.loads(line) for line in text.splitlines() if '"logger":"access"' in line]
+    assert any(line["route"] == "/stackone_connect_sessions" and line["owner_id"] == "org-logs" for line in access)
     assert token not in text and answer.json()["token"] not in text and SANDBOX_KEY not in text  # ... secrets are not
 
 
