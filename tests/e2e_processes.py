@@ -20,16 +20,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 20) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
     """Poll url until it answers, failing fast if the process died."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
         try:
-            requests.get(url, timeout=0.5)
+            requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Refused, or accepted by gunicorn's listening socket before a worker has booted to answer it.
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {seconds}s")
 
