@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
 from urllib.parse import quote
+from urllib.request import getproxies
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -84,6 +86,11 @@ class StackOneClient:
         self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
         self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
+        # The environment (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here: with trust_env on,
+        # requests scans it again on every call. Changing it needs a restart, as any setting does.
+        self._session.trust_env = False
+        self._session.proxies = outbound_proxies(self.base_url)
+        self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # One session serves every owner's requests: no cookie may carry state from one call to the next.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
@@ -276,6 +283,13 @@ def _read_timeout_after_retries(exc: requests.ConnectionError) -> bool:
     # requests reports "retries exhausted on read timeouts" as a ConnectionError wrapping urllib3's MaxRetryError.
     reason = exc.args[0] if exc.args else None
     return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)
+
+
+def outbound_proxies(base_url: str) -> dict[str, str]:
+    """The proxies the environment names for StackOne's URL (none when NO_PROXY covers it), read once."""
+    if requests.utils.should_bypass_proxies(base_url, no_proxy=None):
+        return {}
+    return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
 
 
 def _retry_after(value: str | None) -> int:

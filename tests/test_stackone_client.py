@@ -243,3 +243,15 @@ def test_stackones_message_is_scrubbed_before_it_is_passed_on(client, stackone):
     assert not any(ord(ch) < 0x20 for ch in detail)
     assert "cst_abcdef1234567890" not in detail and basic.rstrip("=") not in detail and API_KEY not in detail
     assert detail.startswith("bad request") and detail.endswith("end")
+
+
+def test_the_environment_is_read_once_at_start_up(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    proxied = StackOneClient(API, API_KEY, timeout=1)
+    assert proxied._session.trust_env is False
+    assert proxied._session.proxies == {"https": "http://proxy.internal:3128"}
+    monkeypatch.setenv("NO_PROXY", "stackone.test")
+    assert StackOneClient(API, API_KEY, timeout=1)._session.proxies == {}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/private-ca.pem")
+    assert StackOneClient(API, API_KEY, timeout=1)._session.verify == "/etc/ssl/private-ca.pem"

@@ -23,12 +23,15 @@ class AccountsQuerySchema(StrictSchema):
     provider = fields.String(validate=PROVIDER_KEY)
 
 
+ACCOUNTS_QUERY = AccountsQuerySchema()
+
+
 @bp.get("/stackone_accounts")
 def list_accounts():
     """List the owner's accounts (every page, every status), optionally for one provider."""
     owner = current_owner()
     refuse_owner_fields(request.args.keys())
-    query = AccountsQuerySchema().load(request.args.to_dict(flat=True))
+    query = ACCOUNTS_QUERY.load(request.args.to_dict(flat=True))
     directory = services().accounts
     provider = query.get("provider")
     # Checked before any lookup: an arbitrary key would cost a StackOne call and a cache entry each.

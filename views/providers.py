@@ -11,6 +11,7 @@ from services import current_owner, services
 
 bp = Blueprint("providers", __name__)
 PROVIDERS_ANSWER = ProvidersAnswerSchema()
+NO_PARAMETERS = StrictSchema()
 
 
 @bp.get("/stackone_providers")
@@ -18,6 +19,6 @@ def list_providers():
     """The enabled providers (STACKONE_ENABLED_PROVIDERS, else the project's active connectors), by name."""
     current_owner()
     refuse_owner_fields(request.args.keys())
-    StrictSchema().load(request.args.to_dict(flat=True))  # no parameters: anything sent is a 422
+    NO_PARAMETERS.load(request.args.to_dict(flat=True))  # no parameters: anything sent is a 422
     return jsonify(PROVIDERS_ANSWER.dump({"data": [{"key": c.key, "name": c.name, "category": c.category}
                                                    for c in services().accounts.providers()]}))

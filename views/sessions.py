@@ -16,6 +16,9 @@ from services import current_owner, services
 from views.json_body import read_json_object
 
 bp = Blueprint("sessions", __name__)
+# Built once: a marshmallow schema holds no per-load state, and building one costs more than using it.
+CONNECT_REQUEST, LINK_REQUEST, STATUS_REQUEST = (
+    ConnectSessionRequestSchema(), AuthLinkRequestSchema(), SessionStatusRequestSchema())
 CONNECT_ANSWER, LINK_ANSWER, STATUS_ANSWER = (
     ConnectSessionAnswerSchema(), AuthLinkAnswerSchema(), SessionStatusAnswerSchema())
 
@@ -31,7 +34,7 @@ def issue(schema: Schema) -> IssuedSession:
 @bp.post("/stackone_connect_sessions")
 def create_connect_session():
     """Mint a Connect Session token for the embedded hub."""
-    issued = issue(ConnectSessionRequestSchema())
+    issued = issue(CONNECT_REQUEST)
     audit("session_minted", **issued.audit_fields())
     settings = services().settings
     # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
@@ -43,7 +46,7 @@ def create_connect_session():
 @bp.post("/stackone_auth_links")
 def create_auth_link():
     """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
-    issued = issue(AuthLinkRequestSchema())
+    issued = issue(LINK_REQUEST)
     audit("auth_link_minted", **issued.audit_fields())
     return jsonify(LINK_ANSWER.dump({"url": issued.link, **issued.as_json()}))
 
@@ -54,7 +57,7 @@ def connect_session_status():
     owner = current_owner()
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
-    token = SessionStatusRequestSchema().load(body)["token"]
+    token = STATUS_REQUEST.load(body)["token"]
     return jsonify(STATUS_ANSWER.dump(services().session_status(owner, token)))
 
 
