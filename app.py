@@ -65,7 +65,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     register_problem_handlers(app)
-    init_access_log(app)
+    init_access_log(app, settings.request_deadline)
     init_metrics(app, settings, observer.listeners)
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp

@@ -122,6 +122,7 @@ class Settings:
     stackone_api_url: str = "https://api.stackone.com"
     stackone_hub_url: str = "https://app.stackone.com/embedded/integrations"
     stackone_timeout: float = 10.0
+    request_deadline: float = 12.0
     enabled_providers: frozenset[str] | None = None
     connectors_cache_ttl: int = 300
     account_cache_ttl: int = 0
@@ -194,7 +195,9 @@ class Settings:
             owner_auth=owner_auth,
             stackone_api_url=(env.get("STACKONE_API_URL", "").strip() or cls.stackone_api_url).rstrip("/"),
             stackone_hub_url=env.get("STACKONE_HUB_URL", "").strip() or cls.stackone_hub_url,
-            stackone_timeout=_number(env, "STACKONE_TIMEOUT", 10.0, minimum=0.1),
+            stackone_timeout=(timeout := _number(env, "STACKONE_TIMEOUT", 10.0, minimum=0.1)),
+            # A little over one call's timeout: a caller waits at most this long, whatever the retries.
+            request_deadline=_number(env, "REQUEST_DEADLINE", timeout + 2, minimum=0.1),
             enabled_providers=frozenset(p.lower() for p in enabled) if enabled else None,
             connectors_cache_ttl=int(_number(env, "CONNECTORS_CACHE_TTL", 300)),
             account_cache_ttl=int(_number(env, "ACCOUNT_CACHE_TTL", default_account_ttl)),

@@ -15,8 +15,7 @@ from urllib.request import getproxies
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
-from urllib3.util.retry import Retry
+from urllib3.exceptions import NewConnectionError
 
 from domain.accounts import Account, Connector, ConnectSession, SessionDetails
 from errors import AccountNotFound, ProviderNotEnabled, ServiceError, SessionNotFound
@@ -44,6 +43,10 @@ class CallObserver(Protocol):
         """One call finished: operation name, outcome (2xx..5xx, timeout, unreachable, error), duration."""
         ...
 
+    def remaining(self) -> float | None:
+        """Seconds left of the current request's deadline, or None when there is none."""
+        ...
+
 PAGE_SIZE = 100
 MAX_PAGES = 100  # 10,000 accounts for one owner is far past any real case; stop rather than loop forever
 MAX_MESSAGE = 500
@@ -53,26 +56,13 @@ RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we 
 MISSING_STATUSES = {SessionNotFound: (400, 404, 410)}
 
 
-def _retry_policy(retries: int) -> Retry:
-    # GETs are retried on connection errors, read errors and the statuses below; a POST is only
-    # retried on connect errors, i.e. when the request never left (it is not in allowed_methods,
-    # which urllib3 consults for read errors and statuses).
-    return Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        other=0,
-        redirect=0,  # never followed: a 3xx is an error of ours (see _call), not a second send
-        raise_on_redirect=False,
-        allowed_methods=frozenset({"GET"}),
-        status_forcelist=(429, 502, 503, 504),
-        backoff_factor=0.25,
-        backoff_max=2,
-        respect_retry_after_header=True,
-        retry_after_max=5,
-        raise_on_status=False,
-    )
+# GETs are retried on connection errors, read errors and these statuses; a POST only when its connection could not
+# be made (it never left). Retries run here, not in urllib3, so that each one can be weighed against the deadline.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF = 0.25  # seconds before the second retry (the first is immediate), doubling, at most BACKOFF_MAX
+BACKOFF_MAX = 2.0
+RETRY_AFTER_SLEEP_MAX = 5.0  # the most we sleep on StackOne's Retry-After between GET retries
+MIN_ATTEMPT = 0.05  # an attempt with less time than this left is not started
 
 
 class StackOneClient:
@@ -82,6 +72,7 @@ class StackOneClient:
                  observer: CallObserver | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.retries = retries
         self._observer = observer
         self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
@@ -95,7 +86,7 @@ class StackOneClient:
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
         # Sized for the gevent worker's concurrency: a connection past the pool is opened, used once and dropped.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=_retry_policy(retries))
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -180,36 +171,70 @@ class StackOneClient:
               **kwargs: Any) -> Any:
         observer = self._observer
         headers = observer.headers() if observer else {}
-        started = time.perf_counter()
-        outcome = "error"
-        try:
-            response = self._send(method, path, headers, kwargs)
-            outcome = f"{response.status_code // 100}xx"
-            return self._answer(response, f"{method} {path.split('?')[0]}", missing)
-        except UpstreamTimeout:
-            outcome = "timeout"
-            raise
-        except UpstreamUnreachable:
-            outcome = "unreachable"
-            raise
-        finally:
-            if observer:
-                observer.observed(operation, outcome, time.perf_counter() - started)
+        where = f"{method} {path.split('?')[0]}"
+        for attempt in range(self.retries + 1):
+            budget = observer.remaining() if observer else None
+            if budget is not None and budget < MIN_ATTEMPT:
+                # The caller's deadline has passed: answer now instead of asking StackOne too late.
+                log.warning("no time left for StackOne on %s (request deadline)", where)
+                raise UpstreamTimeout("The request ran out of time before StackOne answered; try again",
+                                      headers={"Retry-After": "1"})
+            timeout = self.timeout if budget is None else min(self.timeout, budget)
+            started = time.perf_counter()
+            outcome = "error"
+            try:
+                response = self._send(method, path, headers, timeout, kwargs)
+                outcome = f"{response.status_code // 100}xx"
+            except UpstreamTimeout:
+                outcome = "timeout"
+                if not self._retry(method, attempt, sent=True, wait=0.0):
+                    raise
+                continue
+            except UpstreamUnreachable as exc:
+                outcome = "unreachable"
+                if not self._retry(method, attempt, sent=getattr(exc, "sent", True), wait=0.0):
+                    raise
+                continue
+            finally:
+                if observer:
+                    observer.observed(operation, outcome, time.perf_counter() - started)
+            if response.status_code in RETRY_STATUSES:
+                wait = min(float(_retry_after(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
+                    if response.headers.get("Retry-After") else 0.0
+                if self._retry(method, attempt, sent=True, wait=wait):
+                    continue
+            return self._answer(response, where, missing)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _send(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> requests.Response:
+    def _retry(self, method: str, attempt: int, *, sent: bool, wait: float) -> bool:
+        """Sleep and return True when another attempt is allowed and can still finish before the deadline."""
+        if attempt >= self.retries or (method != "GET" and sent):
+            return False  # a POST or DELETE that may have reached StackOne is never sent again
+        backoff = 0.0 if attempt == 0 else min(BACKOFF * 2 ** (attempt - 1), BACKOFF_MAX)
+        pause = max(wait, backoff)
+        budget = self._observer.remaining() if self._observer else None
+        if budget is not None and budget - pause < MIN_ATTEMPT:
+            return False  # no retry starts that cannot finish
+        if pause:
+            time.sleep(pause)
+        return True
+
+    def _send(self, method: str, path: str, headers: dict[str, str], timeout: float,
+              kwargs: dict[str, Any]) -> requests.Response:
         where = f"{method} {path.split('?')[0]}"
         try:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
             # post the owner's payload somewhere else.
-            return self._session.request(method, self.base_url + path, timeout=self.timeout, headers=headers,
+            return self._session.request(method, self.base_url + path, timeout=timeout, headers=headers,
                                          allow_redirects=False, **kwargs)
+        except requests.ConnectTimeout as exc:
+            log.warning("StackOne unreachable on %s (ConnectTimeout)", where)
+            raise _unreachable(sent=False) from exc
         except requests.Timeout as exc:
-            raise self._timed_out(where) from exc
+            raise self._timed_out(where, timeout) from exc
         except requests.ConnectionError as exc:
-            if _read_timeout_after_retries(exc):
-                raise self._timed_out(where) from exc
             log.warning("StackOne unreachable on %s (%s)", where, type(exc).__name__)
-            raise UpstreamUnreachable("StackOne could not be reached; try again") from exc
+            raise _unreachable(sent=_may_have_left(exc)) from exc
         except requests.RequestException as exc:
             log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
             raise StackOneError() from exc
@@ -228,8 +253,8 @@ class StackOneClient:
             return body
         raise self._mapped(response, where, missing)
 
-    def _timed_out(self, where: str) -> UpstreamTimeout:
-        log.warning("StackOne timed out on %s after %ss", where, self.timeout)
+    def _timed_out(self, where: str, timeout: float) -> UpstreamTimeout:
+        log.warning("StackOne timed out on %s after %.2gs", where, timeout)
         return UpstreamTimeout("StackOne did not answer in time; try again")
 
     def _mapped(self, response: requests.Response, where: str, missing: type[ServiceError] | None
@@ -279,10 +304,17 @@ def _json(response: requests.Response) -> Any:
         return _UNREADABLE
 
 
-def _read_timeout_after_retries(exc: requests.ConnectionError) -> bool:
-    # requests reports "retries exhausted on read timeouts" as a ConnectionError wrapping urllib3's MaxRetryError.
+def _unreachable(*, sent: bool) -> UpstreamUnreachable:
+    error = UpstreamUnreachable("StackOne could not be reached; try again")
+    error.sent = sent  # whether the request may have reached StackOne (then a POST is not sent again)
+    return error
+
+
+def _may_have_left(exc: requests.ConnectionError) -> bool:
+    """False only when the connection itself could not be made (refused, no route): then nothing was sent."""
     reason = exc.args[0] if exc.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, ReadTimeoutError)
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return not isinstance(reason, NewConnectionError)
 
 
 def outbound_proxies(base_url: str) -> dict[str, str]:

@@ -1,0 +1,63 @@
+"""REQUEST_DEADLINE: each StackOne call gets only what is left of the request's budget, no retry starts that cannot
+finish, and a request whose budget is spent is answered at once with the mapped problem."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app import create_app
+from tests.helpers import API, account, bearer, session_answer
+
+
+@pytest.fixture
+def tight(env):
+    env.update(STACKONE_TIMEOUT="10", REQUEST_DEADLINE="0.8")
+    return create_app(env).test_client()
+
+
+def test_a_call_gets_only_what_is_left_of_the_budget(tight, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert tight.post("/stackone_connect_sessions", json={}, headers=bearer()).status_code == 200
+    assert stackone.calls[0].request.req_kwargs["timeout"] <= 0.8  # not STACKONE_TIMEOUT's 10 s
+
+
+def test_without_a_deadline_problem_the_call_keeps_stackone_timeout(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    client.post("/stackone_connect_sessions", json={}, headers=bearer())
+    assert 10 <= stackone.calls[0].request.req_kwargs["timeout"] <= 12  # min(10 s, the 12 s deadline)
+
+
+def test_no_retry_starts_that_cannot_finish(env, stackone):
+    env.update(REQUEST_DEADLINE="1.5")
+    del env["STACKONE_ENABLED_PROVIDERS"]
+    client = create_app(env).test_client()
+    # StackOne asks us to come back in 5 s: within this request's budget a retry could not finish.
+    stackone.get(f"{API}/connectors/meta", status=503, headers={"Retry-After": "5"}, json={"message": "busy"})
+    answer = client.get("/stackone_providers", headers=bearer())
+    assert (answer.status_code, answer.get_json()["code"]) == (502, "upstream_error")
+    assert len(stackone.calls) == 1
+
+
+def test_a_retry_that_fits_is_still_made(client, stackone):
+    stackone.get(f"{API}/accounts", status=502, json={"message": "flaky"})
+    stackone.get(f"{API}/accounts", json=[account("a1")])
+    assert client.get("/stackone_accounts", headers=bearer()).status_code == 200
+    assert len(stackone.calls) == 2
+
+
+def test_a_request_past_its_budget_is_answered_at_once_without_calling_stackone_again(env, stackone):
+    env.update(REQUEST_DEADLINE="0.3")
+    client = create_app(env).test_client()
+
+    def slow_accounts(request):
+        time.sleep(0.4)  # the lookup spends the whole budget
+        return 200, {}, "[]"
+
+    stackone.add_callback("GET", f"{API}/accounts", callback=slow_accounts, content_type="application/json")
+    answer = client.post("/stackone_connect_sessions", json={"provider": "bamboohr"}, headers=bearer())
+    problem = answer.get_json()
+    assert (answer.status_code, problem["code"]) == (504, "upstream_timeout")
+    assert answer.headers["Retry-After"] == "1"
+    assert [c.request.method for c in stackone.calls] == ["GET"]  # the POST was never sent
