@@ -35,6 +35,13 @@ def _origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _netloc(url: str) -> str | None:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:  # the header is the client's: "http://[" must be a refusal, not a 500
+        return None
+
+
 def request_origin() -> str | None:
     """Where the request says it comes from: its Origin, else its Referer's origin; None when it names neither."""
     origin = request.headers.get("Origin")
@@ -69,7 +76,7 @@ def init_cross_origin(app: Flask, settings: Settings) -> None:
             return
         # Our own origin is judged by host and port only: behind a TLS-terminating proxy the scheme we see
         # (http) is not the page's (https).
-        own_page = urlsplit(offered).netloc == request.host.lower() if offered != "null" else False
+        own_page = offered != "null" and _netloc(offered) == request.host.lower()
         if not own_page and offered not in trusted:
             raise OriginNotAllowed(f"Requests from {offered[:100]!r} may not use this service's session cookie; "
                                    "the operator can add the origin to CORS_ALLOWED_ORIGINS")

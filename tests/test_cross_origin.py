@@ -143,3 +143,9 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored(cookie_client, st
                                  headers={"Origin": "https://app.example.com", **forwarded})
     assert (refused.status_code, refused.get_json()["code"]) == (403, "origin_not_allowed")
     assert len(stackone.calls) == 0
+
+
+@pytest.mark.parametrize("origin", ["http://[", "http://[::1", "::::", "http://a b"])
+def test_a_garbled_origin_is_refused_not_a_500(cookie_client, stackone, origin):
+    response = cookie_client.post("/stackone_connect_sessions", json={}, headers={"Origin": origin})
+    assert (response.status_code, response.get_json()["code"]) == (403, "origin_not_allowed")
