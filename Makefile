@@ -30,6 +30,7 @@ test: $(VENV)/.dev $(HUB)
 bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
+	$(BIN)/python bench/proxy_floor.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
