@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g, has_request_context, request
 
@@ -16,12 +16,14 @@ from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
 from policy import SessionRequest
-from policy.lifecycle import account_to_disconnect, session_status
+from policy.lifecycle import account_to_disconnect, instant, session_status
+from schemas.session_request import SESSION_EXPIRY
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"
+DEFAULT_SESSION_LIFETIME = SESSION_EXPIRY["default"]
 CONFIG_ERROR_KEY = "stackone_connect_config_error"
 
 
@@ -43,12 +45,15 @@ class Services:
                               api_url=self.settings.stackone_api_url)
         if has_request_context():
             g.action = issued.decision.action.value  # for the request's access line
-        # StackOne's session details may not say when the session ends; remember it for the status route
-        # (best effort: without the shared state, the status route just cannot say "expired" by itself).
-        try:
-            self.state.set(_session_key(issued.token), issued.expires_at.timestamp(), ttl=issued.expires_in + 3600)
-        except StateUnavailable:
-            pass
+        # StackOne's session details may not say when the session ends. A session with the default lifetime (the
+        # common case) needs no record: its end is StackOne's created_at plus that default. Any other lifetime (auth
+        # links, an explicit expiresIn) is remembered for the status route, best effort.
+        if issued.expires_in != DEFAULT_SESSION_LIFETIME:
+            try:
+                self.state.set(_session_key(issued.token), issued.expires_at.timestamp(),
+                               ttl=issued.expires_in + 3600)
+            except StateUnavailable:
+                pass
         return issued
 
     def disconnect(self, owner: Owner, account_id: str) -> Account:
@@ -68,7 +73,11 @@ class Services:
             recorded = self.state.get(_session_key(token))
         except StateUnavailable:
             recorded = None
-        expires_at = datetime.fromtimestamp(recorded, UTC) if isinstance(recorded, (int, float)) else None
+        if isinstance(recorded, (int, float)):
+            expires_at = datetime.fromtimestamp(recorded, UTC)
+        else:
+            created = instant(details.created_at)
+            expires_at = created + timedelta(seconds=DEFAULT_SESSION_LIFETIME) if created else None
         return session_status(owner, details, expires_at=expires_at)
 
 

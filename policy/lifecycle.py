@@ -28,7 +28,7 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     if details.origin_owner_id is None or details.origin_owner_id != owner.id:
         raise SessionNotFound("No such session was minted for your organisation")
     now = now or datetime.now(UTC)
-    created = _instant(details.created_at)
+    created = instant(details.created_at)
     if created is not None and details.expires_in is not None:
         expires_at = created + timedelta(seconds=details.expires_in)
     status = details.attempt_status if details.attempt_status in ATTEMPT_STATUSES else "pending"
@@ -45,7 +45,8 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     return answer
 
 
-def _instant(text: str | None) -> datetime | None:
+def instant(text: str | None) -> datetime | None:
+    """An ISO 8601 time as StackOne writes it, or None when absent or unreadable."""
     if not text:
         return None
     try:

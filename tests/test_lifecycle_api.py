@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from responses import matchers
@@ -17,7 +18,7 @@ TOKEN = "sess_tok_abcdef123456"
 def details(owner="org-1", attempt=None, **fields):
     """StackOne's answer to POST /connect_sessions/authenticate."""
     body = {"id": 7, "origin_owner_id": owner, "origin_owner_name": "Acme Inc", "provider": "bamboohr",
-            "created_at": "2026-11-21T00:00:00Z", **fields}
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"), **fields}
     if attempt is not None:
         body["latest_connection_attempt"] = attempt
     return body
@@ -69,14 +70,17 @@ def test_disconnecting_drops_the_owners_cached_accounts(env, stackone):
 def test_a_session_without_an_attempt_is_pending(client, stackone):
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(),
                   match=[matchers.json_params_matcher({"token": TOKEN})])
-    assert status_of(client).get_json() == {"status": "pending", "provider": "bamboohr"}
+    answer = status_of(client).get_json()
+    assert (answer["status"], answer["provider"]) == ("pending", "bamboohr")
+    assert answer["expiresAt"].endswith("Z")  # StackOne's created_at plus the default 30 minutes
 
 
 def test_an_authenticated_session_names_the_account(client, stackone):
     attempt = {"id": "a1", "status": "authenticated", "account_secure_id": "acc-77",
                "created_at": "2026-11-21T00:01:00Z", "updated_at": "2026-11-21T00:02:00Z"}
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(attempt=attempt))
-    assert status_of(client).get_json() == {"status": "authenticated", "accountId": "acc-77", "provider": "bamboohr"}
+    answer = status_of(client).get_json()
+    assert (answer["status"], answer["accountId"], answer["provider"]) == ("authenticated", "acc-77", "bamboohr")
 
 
 @pytest.mark.parametrize("status", ["error", "cancelled", "expired"])
@@ -165,3 +169,16 @@ def test_configured_providers_keep_working_without_their_names(client, stackone,
 def test_providers_refusals(client, stackone, query, headers, status):
     assert client.get("/stackone_providers" + query, headers=headers).status_code == status
     assert len(stackone.calls) == 0
+
+
+def test_a_default_session_needs_no_record_and_expires_from_stackones_created_at(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token=TOKEN))
+    client.post("/stackone_connect_sessions", json={}, headers=bearer())
+    services = client.application.extensions["stackone_connect"]
+    assert list(Path(services.state.folder).glob("*.json")) == []  # nothing written on the hot path
+    long_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=long_ago))
+    assert status_of(client).get_json()["status"] == "expired"
+    just_now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=just_now))
+    assert status_of(client).get_json()["status"] == "pending"
