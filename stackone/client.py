@@ -163,10 +163,6 @@ class StackOneClient:
             raise StackOneError("StackOne's connector list could not be read")
         return [c for c in (Connector.from_api(i) for i in items if isinstance(i, dict)) if c is not None]
 
-    def active_providers(self) -> frozenset[str]:
-        """Provider keys enabled on the project."""
-        return frozenset(c.key for c in self.connectors() if c.active)
-
     def _call(self, method: str, path: str, operation: str, *, missing: type[ServiceError] | None = None,
               **kwargs: Any) -> Any:
         observer = self._observer
@@ -183,7 +179,7 @@ class StackOneClient:
             started = time.perf_counter()
             outcome = "error"
             try:
-                response = self._send(method, path, headers, timeout, kwargs)
+                response = self._send(method, path, where, headers, timeout, kwargs)
                 outcome = f"{response.status_code // 100}xx"
             except UpstreamTimeout:
                 outcome = "timeout"
@@ -219,9 +215,8 @@ class StackOneClient:
             time.sleep(pause)
         return True
 
-    def _send(self, method: str, path: str, headers: dict[str, str], timeout: float,
+    def _send(self, method: str, path: str, where: str, headers: dict[str, str], timeout: float,
               kwargs: dict[str, Any]) -> requests.Response:
-        where = f"{method} {path.split('?')[0]}"
         try:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
             # post the owner's payload somewhere else.

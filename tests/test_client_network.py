@@ -65,7 +65,7 @@ def silent():
 def test_get_is_retried_after_a_hangup(hangup):
     client = StackOneClient(f"http://127.0.0.1:{hangup.port}", API_KEY, timeout=2)
     with pytest.raises(UpstreamUnreachable):
-        client.active_providers()
+        client.connectors()
     assert hangup.requests == 3
 
 
@@ -94,5 +94,5 @@ def test_refused_connection_is_unreachable():
 def test_a_silent_server_on_a_get_is_a_timeout_after_the_retries(silent):
     client = StackOneClient(f"http://127.0.0.1:{silent.port}", API_KEY, timeout=0.3)
     with pytest.raises(UpstreamTimeout) as raised:
-        client.active_providers()
+        client.connectors()
     assert (raised.value.status, raised.value.code) == (504, "upstream_timeout") and silent.requests == 3

@@ -10,7 +10,7 @@ from metrics import webhook_event_label
 from schemas.strict_json import parse_json_object
 from services import services
 from views.json_body import read_body
-from webhooks.events import handle_event
+from webhooks.events import handle_event, short_text
 from webhooks.signature import verify_signature
 
 bp = Blueprint("webhooks", __name__)
@@ -28,11 +28,7 @@ def receive_webhook():
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
     g.webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
-        audit("webhook_accepted", event=_short(event.get("event")), account_id=_short(event.get("account_id")),
-              provider=_short(event.get("provider")), origin_owner_id=_short(event.get("origin_owner_id")))
+        # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
+        audit("webhook_accepted", **{field: short_text(event.get(field))
+                                     for field in ("event", "account_id", "provider", "origin_owner_id")})
     return jsonify({"status": outcome})
-
-
-def _short(value):
-    # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
-    return str(value)[:200] if isinstance(value, (str, int)) and not isinstance(value, bool) else None

@@ -29,12 +29,12 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
     reason = staleness(event.get("sent_at"))
     if reason:
         # Its replay mark may have expired, so acting on it would let an old delivery be replayed.
-        log.info(json.dumps({"webhook": _text(event.get("event")), "outcome": "stale", "reason": reason}))
+        log.info(json.dumps({"webhook": short_text(event.get("event")), "outcome": "stale", "reason": reason}))
         return "stale"
     key = delivery_key(body)
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
     if not state.add(key, 1, ttl=REPLAY_WINDOW):
-        log.info(json.dumps({"webhook": "duplicate", "event": _text(event.get("event"))}))
+        log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
         outcome = _act(event, accounts)
@@ -45,12 +45,12 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
 
 
 def _act(event: dict[str, Any], accounts: AccountDirectory) -> str:
-    kind = _text(event.get("event"))
+    kind = short_text(event.get("event"))
     line = {
         "webhook": kind,
-        "account_id": _text(event.get("account_id") or event.get("record_id")),
-        "provider": _text(event.get("provider")),
-        "origin_owner_id": _text(event.get("origin_owner_id")),
+        "account_id": short_text(event.get("account_id") or event.get("record_id")),
+        "provider": short_text(event.get("provider")),
+        "origin_owner_id": short_text(event.get("origin_owner_id")),
     }
     if kind not in ACCOUNT_EVENTS:
         log.info(json.dumps({**line, "outcome": "ignored"}))
@@ -77,7 +77,8 @@ def staleness(sent_at: Any, now: float | None = None) -> str | None:
     return None
 
 
-def _text(value: Any) -> str | None:
+def short_text(value: Any) -> str | None:
+    """A short scalar of a (signed) event, as text; None for anything nested, boolean or absent."""
     # Only short scalars reach the log line; setup_information and anything nested never do.
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return str(value)[:200]
