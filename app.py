@@ -17,6 +17,7 @@ from metrics import init_metrics
 from problems import register_problem_handlers
 from ratelimit import init_owner_limit
 from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
+from serving.deadline import init_deadline
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_state
@@ -65,7 +66,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     register_problem_handlers(app)
-    init_access_log(app, settings.request_deadline)
+    init_access_log(app)
+    init_deadline(app, settings.request_deadline, trust_proxy=settings.trusted_proxy_count > 0)
     init_metrics(app, settings, observer.listeners)
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp

@@ -133,3 +133,11 @@ class StateUnavailable(ServiceError):
     status = 503
     code = "state_unavailable"
     title = "Shared state unavailable"
+
+
+class ServiceBusy(ServiceError):
+    """The request waited in a queue (the proxy's, the listen backlog) until its REQUEST_DEADLINE was spent."""
+
+    status = 503
+    code = "service_busy"
+    title = "Service busy"

@@ -14,7 +14,8 @@ bp = Blueprint("contract", __name__)
 EXTENSION = "stackone_connect_openapi"
 
 # Problem codes each kind of route may answer, by status (the README's errors table, per operation).
-LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"]}
+# A request that waited in a queue past its REQUEST_DEADLINE (serving.deadline) is refused before its login is read.
+LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"], 503: ["service_busy"]}
 BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["request_timeout"],
         413: ["payload_too_large"], 415: ["unsupported_media_type"], 422: ["validation_error"]}
 UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed"], 503: ["upstream_busy"],
@@ -52,7 +53,7 @@ OPERATIONS = [
     ("/stackone_webhooks", "post", "StackOne's signed account events",
      None, None, (200, answers.WebhookAnswerSchema),
      {400: ["invalid_json", "invalid_body"], 401: ["invalid_signature"], 408: ["request_timeout"],
-      413: ["payload_too_large"], 503: ["webhooks_not_configured", "state_unavailable"]}),
+      413: ["payload_too_large"], 503: ["webhooks_not_configured", "state_unavailable", "service_busy"]}),
     ("/healthz", "get", "Liveness", None, None, (200, answers.HealthAnswerSchema), {}),
     ("/readyz", "get", "Readiness (the shared state answers)", None, None, (200, answers.ReadyAnswerSchema), {}),
 ]

@@ -27,7 +27,7 @@ class RequestObserver:
         return {}
 
     def remaining(self) -> float | None:
-        """Seconds left of this request's REQUEST_DEADLINE (None outside a request)."""
+        """Seconds left of this request's REQUEST_DEADLINE (None outside a request; set by serving.deadline)."""
         if has_request_context() and "deadline" in g:
             return g.deadline - time.monotonic()
         return None
@@ -40,14 +40,12 @@ class RequestObserver:
             listener(operation, outcome, seconds)
 
 
-def init_access_log(app: Flask, deadline: float) -> None:
-    """Time each request (and give it its deadline) and write its line after the response is made."""
+def init_access_log(app: Flask) -> None:
+    """Time each request and write its line after the response is made."""
 
     @app.before_request
     def _start_clock():
         g.started = time.perf_counter()
-        # Every StackOne call and retry of this request gets only what is left of this budget.
-        g.deadline = time.monotonic() + deadline
 
     @app.after_request
     def _access_line(response):

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from html import escape
 
 import requests
@@ -41,6 +42,8 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         if request.path.startswith(("/embedded", "/sandbox", "/hub/")):
             return None  # the hub and the sandbox's own controls are not StackOne API calls
         project.calls.append(f"{request.method} {request.path}")
+        if project.latency:
+            time.sleep(project.latency)  # a slow StackOne, on request (POST /sandbox/latency)
         if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
             return _error(401, "Unauthorized")
         return None
@@ -112,6 +115,15 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
             return _error(404, "Account not found")
         _deliver("account.updated", account)
         return jsonify({k: v for k, v in account.items() if k != "credentials"})
+
+    @app.post("/sandbox/latency")
+    def set_latency():
+        """Sandbox control: every StackOne API call waits this long first, e.g. {"seconds": 1.5} (0 turns it off)."""
+        seconds = (request.get_json(silent=True) or {}).get("seconds", 0)
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 60:
+            return _error(400, "seconds must be a number from 0 to 60")
+        project.latency = float(seconds)
+        return jsonify({"seconds": project.latency})
 
     @app.post("/sandbox/cancel")
     def cancel():

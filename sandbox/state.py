@@ -28,6 +28,7 @@ class SandboxProject:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    latency: float = 0.0  # seconds every StackOne API call waits first (POST /sandbox/latency)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

@@ -61,3 +61,52 @@ def test_a_request_past_its_budget_is_answered_at_once_without_calling_stackone_
     assert (answer.status_code, problem["code"]) == (504, "upstream_timeout")
     assert answer.headers["Retry-After"] == "1"
     assert [c.request.method for c in stackone.calls] == ["GET"]  # the POST was never sent
+
+
+@pytest.fixture
+def behind_proxy(env):
+    env.update(TRUSTED_PROXY_COUNT="1", REQUEST_DEADLINE="2")
+    return create_app(env).test_client()
+
+
+def arrived(seconds_ago: float, scale: int = 1) -> dict[str, str]:
+    """nginx's X-Request-Start (t=<epoch>), in seconds (scale 1), milliseconds (1000) or microseconds (10**6)."""
+    return {"X-Request-Start": f"t={(time.time() - seconds_ago) * scale:.3f}"}
+
+
+@pytest.mark.parametrize("scale", [1, 1000, 10**6])
+def test_a_request_that_waited_its_budget_in_the_proxys_queue_is_refused_at_once(behind_proxy, stackone, scale):
+    answer = behind_proxy.post("/stackone_connect_sessions", json={"category": "hris"},
+                               headers={**bearer(), **arrived(2.5, scale)})
+    problem = answer.get_json()
+    assert (answer.status_code, problem["code"], answer.headers["Retry-After"]) == (503, "service_busy", "1")
+    assert "2.5 s in a queue" in problem["detail"] and problem["requestId"] == answer.headers["X-Request-ID"]
+    assert len(stackone.calls) == 0  # nothing was sent to StackOne
+
+
+def test_time_spent_in_the_proxys_queue_comes_off_the_call_budget(behind_proxy, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    answer = behind_proxy.post("/stackone_connect_sessions", json={"category": "hris"},
+                               headers={**bearer(), **arrived(1.5)})
+    assert answer.status_code == 200
+    assert stackone.calls[0].request.req_kwargs["timeout"] <= 0.5  # 2 s budget, 1.5 s already spent
+
+
+@pytest.mark.parametrize("header", ["t=yesterday", "t=-5", "t=nan", "", "t=1e400", f"t={time.time() + 600:.3f}",
+                                    f"t={time.time() - 86400:.3f}"])
+def test_an_unreadable_or_implausible_arrival_time_is_ignored(behind_proxy, stackone, header):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    answer = behind_proxy.post("/stackone_connect_sessions", json={"category": "hris"},
+                               headers={**bearer(), "X-Request-Start": header})
+    assert answer.status_code == 200
+    assert stackone.calls[0].request.req_kwargs["timeout"] > 1.9  # the whole budget
+
+
+def test_without_a_trusted_proxy_a_client_cannot_claim_it_waited(client, stackone):
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    answer = client.post("/stackone_connect_sessions", json={"category": "hris"}, headers={**bearer(), **arrived(60)})
+    assert answer.status_code == 200
+
+
+def test_liveness_is_never_refused_for_waiting(behind_proxy):
+    assert behind_proxy.get("/healthz", headers=arrived(30)).status_code == 200

@@ -3,15 +3,12 @@ of gunicorn (flask-session mode) and the legacy example app, all on loopback."""
 
 from __future__ import annotations
 
-import subprocess
-import textwrap
-
 import pytest
 import requests
 
 from tests.browser_kit import accounts, finish_in_hub, watched_page
-from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
-from tests.externals import require
+from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.nginx_site import start_nginx
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.proxy_key_0123456789"
@@ -21,9 +18,9 @@ LEGACY_KEY = "legacy-secret-key-proxy-0123456789"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """http://127.0.0.1:<port>: the legacy app at /, the service at /stackone_, through one nginx."""
-    nginx = require("nginx", "apt-get install nginx")
     logs = tmp_path_factory.mktemp("proxy")
     sandbox_port, service_port, legacy_port, site_port = free_port(), free_port(), free_port(), free_port()
+    proxy = start_nginx(logs, site_port, service_port, legacy_port)  # first: skips (or fails) before the rest starts
     sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
     service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "STACKONE_API_KEY": KEY,
@@ -31,33 +28,6 @@ def site(tmp_path_factory):
         "LEGACY_SECRET_KEY": LEGACY_KEY, "STATE_DIR": str(logs / "state")}, logs / "gunicorn.log")
     legacy = start(["-m", "examples.legacy_flask_app", "--port", str(legacy_port)], {"LEGACY_SECRET_KEY": LEGACY_KEY},
                    logs / "legacy.log")
-    conf = logs / "nginx.conf"
-    conf.write_text(textwrap.dedent(f"""
-        daemon off;
-        worker_processes 1;
-        pid {logs}/nginx.pid;
-        error_log {logs}/nginx-error.log warn;
-        events {{ worker_connections 64; }}
-        http {{
-            access_log off;
-            client_body_temp_path {logs}/body;
-            proxy_temp_path {logs}/proxy;
-            fastcgi_temp_path {logs}/fastcgi;
-            uwsgi_temp_path {logs}/uwsgi;
-            scgi_temp_path {logs}/scgi;
-            upstream stackone_connect {{ server 127.0.0.1:{service_port}; }}
-            server {{
-                listen 127.0.0.1:{site_port};
-                include {ROOT}/deploy/nginx/stackone-connect.conf;
-                location / {{
-                    proxy_pass http://127.0.0.1:{legacy_port};
-                    proxy_set_header Host $http_host;
-                }}
-            }}
-        }}
-    """))
-    proxy = subprocess.Popen([nginx, "-c", str(conf), "-p", str(logs)], stdout=subprocess.DEVNULL,
-                             stderr=open(logs / "nginx-stderr.log", "wb"))  # noqa: SIM115
     try:
         for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
                              (f"http://127.0.0.1:{service_port}/healthz", service),

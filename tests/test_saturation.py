@@ -1,0 +1,73 @@
+"""A saturated service, for real: nginx (the README's snippet) in front of one gevent worker that takes two
+connections at a time, StackOne slow. Requests that waited out their REQUEST_DEADLINE in the queue are answered at
+once with 503 service_busy instead of being served late, and never reach StackOne."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.helpers import JWT_SECRET, bearer
+from tests.nginx_site import start_nginx
+
+pytestmark = pytest.mark.e2e
+KEY = "v1.sandbox.saturation_key_0123456789"
+BUDGET = 1.5  # REQUEST_DEADLINE
+LATENCY = 1.0  # each StackOne call
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(the site through nginx, the sandbox) with StackOne answering in LATENCY seconds."""
+    logs = tmp_path_factory.mktemp("saturation")
+    sandbox_port, service_port, site_port = free_port(), free_port(), free_port()
+    proxy = start_nginx(logs, site_port, service_port)
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
+    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "GUNICORN_WORKER_CONNECTIONS": "2",
+        "TRUSTED_PROXY_COUNT": "1", "REQUEST_DEADLINE": str(BUDGET), "STACKONE_TIMEOUT": "5",
+        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt",
+        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(logs / "state")},
+        logs / "gunicorn.log")
+    try:
+        for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
+                             (f"http://127.0.0.1:{service_port}/healthz", service),
+                             (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
+            wait_until_up(url, process)
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        requests.post(f"{sandbox_url}/sandbox/latency", json={"seconds": LATENCY}, timeout=5).raise_for_status()
+        yield f"http://127.0.0.1:{site_port}", sandbox_url
+    finally:
+        for process in (proxy, service, sandbox):
+            stop(process)
+
+
+def test_requests_that_waited_out_their_budget_are_refused_at_once_and_never_reach_stackone(site):
+    site_url, sandbox_url = site
+    headers = bearer()
+
+    def caller(_: int) -> tuple[int, str | None, str | None, float]:
+        began = time.monotonic()
+        answer = requests.post(f"{site_url}/stackone_connect_sessions", json={"category": "hris"}, headers=headers,
+                               timeout=30)
+        code = answer.json().get("code") if answer.status_code != 200 else None
+        return answer.status_code, code, answer.headers.get("Retry-After"), time.monotonic() - began
+
+    # Eight callers, two served at a time, each StackOne call taking 1 s: served in turn, the last pair would wait
+    # about 4 s. With the deadline, the first pair is served, the next pair runs out of budget mid-call (504), and
+    # whoever is still queued when the budget is spent is refused at once.
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(caller, range(8)))
+    outcomes = sorted((status, code) for status, code, _, _ in answers)
+    assert (200, None) in outcomes and (503, "service_busy") in outcomes, outcomes
+    assert all(retry == "1" for status, _, retry, _ in answers if status == 503)
+    worst = max(wait for *_, wait in answers)
+    assert worst < BUDGET + LATENCY, (worst, outcomes)  # served in turn, the last would wait about 4 s
+    calls = requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json()
+    sent = [c for c in calls if c == "POST /connect_sessions"]
+    # The refused ones never reached StackOne (a 504 may not have either: too little budget left to start a call).
+    assert len(sent) <= sum(status != 503 for status, *_ in answers), (len(sent), outcomes)
