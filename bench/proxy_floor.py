@@ -1,21 +1,26 @@
 """Benchmark, side by side in one run: the seed's Flask example, a minimal pooled proxy, and this service (category and
-provider bodies), each under gunicorn with 2 workers, against a TLS StackOne stand-in with a fixed service time.
+provider bodies), against a TLS StackOne stand-in with a fixed service time.
 
-Prints CPU per request (from /proc, the gunicorn master and workers), c=1 p50 over one direct round trip, c=16
-throughput, and a slow-upstream run (StackOne at 2 s, 64 callers): callers past REQUEST_DEADLINE and the worst wait.
-Loopback only; bounded in requests and time. Run with `make bench`.
+The seed's example runs twice: as `gunicorn seed_example:app` runs it (gunicorn's defaults: one sync worker) and with
+the floor's workers (gthread 2x8). Every contender runs at once; they are measured in turn, in interleaved rounds, and
+the medians are printed: CPU per request (from /proc, the gunicorn master and workers), c=1 p50 over one direct round
+trip, and c=16 throughput. Then a slow-upstream run (StackOne at 2 s, 64 callers): callers past REQUEST_DEADLINE and
+the worst wait. Load from wrk when installed. Loopback only; bounded in time. Run with `make bench`.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -25,14 +30,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import load  # noqa: E402 - bench/load.py, beside this file
+
 from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
 KEY = "v1.bench.floor_key_0123456789"
-REQUESTS = int(os.environ.get("BENCH_FLOOR_REQUESTS", "1200"))
-SERIAL = 150
-PLAIN = ["-m", "gunicorn", "-c", "bench/plain_gunicorn.py", "-w", "2", "-k", "gthread", "--threads", "8",
-         "--chdir", "bench"]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "6"))
+SERIAL_SECONDS = float(os.environ.get("BENCH_SERIAL_SECONDS", "3"))
+BENCH = ["-m", "gunicorn", "-c", "bench/plain_gunicorn.py", "--chdir", "bench"]
+FLOOR_WORKERS = ["-w", "2", "-k", "gthread", "--threads", "8"]
 DELAY = 0.02
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -75,94 +83,118 @@ def cpu_seconds(master: int) -> float:
     return total
 
 
-def load(url: str, body: dict, headers: dict, count: int, concurrency: int) -> tuple[list[float], float]:
-    """count POSTs from `concurrency` keep-alive clients; (latencies, elapsed seconds)."""
-    latencies: list[float] = []
+@dataclass
+class Contender:
+    """One server under test, and the body it is sent."""
 
-    def client(n: int) -> None:
-        session = requests.Session()
-        for _ in range(n):
-            began = time.perf_counter()
-            answer = session.post(url, json=body, headers=headers, timeout=30)
-            latencies.append(time.perf_counter() - began)
-            assert answer.status_code == 200, answer.text[:200]
-
-    began = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(client, [count // concurrency] * concurrency))
-    return latencies, time.perf_counter() - began
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    body: dict
+    process: subprocess.Popen | None = None
+    url: str = ""
+    rows: list[dict] = field(default_factory=list)
 
 
-def measure(name: str, master: int, url: str, body: dict, headers: dict, direct_p50: float) -> dict:
-    """c=1 p50 ratio, then CPU per request and throughput at c=16."""
-    serial, _ = load(url, body, headers, SERIAL, 1)
-    before = cpu_seconds(master)
-    latencies, elapsed = load(url, body, headers, REQUESTS, 16)
-    cpu_ms = (cpu_seconds(master) - before) / len(latencies) * 1000
-    row = {"name": name, "cpu_ms": cpu_ms, "p50_ratio": statistics.median(serial) / direct_p50,
-           "rps": len(latencies) / elapsed}
-    print(f"{name:<44} cpu/req {cpu_ms:5.2f} ms   c=1 p50/direct {row['p50_ratio']:4.2f}   "
-          f"c=16 {row['rps']:6.0f} req/s", flush=True)
+def measure(contender: Contender, headers: dict, direct_p50: float) -> dict:
+    """c=1 p50 over one direct round trip, then CPU per request and throughput at c=16."""
+    serial = load.post(contender.url, contender.body, headers, 1, SERIAL_SECONDS)
+    before = cpu_seconds(contender.process.pid)
+    busy = load.post(contender.url, contender.body, headers, 16, LOAD_SECONDS)
+    spent = cpu_seconds(contender.process.pid) - before
+    if serial.failed or busy.failed:
+        raise SystemExit(f"{contender.name}: {serial.failed + busy.failed} answers were not 2xx")
+    row = {"cpu_ms": spent / busy.answered * 1000, "p50_ratio": serial.p50 / direct_p50, "rps": busy.rps}
+    contender.rows.append(row)
     return row
 
 
+def median_row(contender: Contender) -> dict:
+    """The median of each figure over the rounds."""
+    return {k: statistics.median(r[k] for r in contender.rows) for k in ("cpu_ms", "p50_ratio", "rps")}
+
+
+def contenders(folder: Path) -> list[Contender]:
+    """The seed's example as gunicorn runs it by default and with the floor's workers, the floor, this service."""
+    service = ["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    service_env = {"WEB_CONCURRENCY": "2", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
+                   "STACKONE_ENABLED_PROVIDERS": "bamboohr", "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",
+                   "ACCOUNT_CACHE_TTL": "300", "OWNER_RATE_LIMIT": "", "STATE_DIR": str(folder / "state"),
+                   "LOG_LEVEL": "WARNING"}
+    seed_body = {"originUsername": "ann@acme.test"}
+    return [
+        Contender("seed example, `gunicorn seed_example:app`", [*BENCH, "seed_example:app"], {}, seed_body),
+        Contender("seed example, gthread 2x8", [*BENCH, *FLOOR_WORKERS, "seed_example:app"], {}, seed_body),
+        Contender("minimal pooled proxy, gthread 2x8 (floor)", [*BENCH, *FLOOR_WORKERS, "minimal_proxy:app"], {},
+                  seed_body),
+        Contender("this service, category body", service, service_env, {"category": "hris"}),
+        Contender("this service, provider body (warm cache)", service, service_env, {"provider": "bamboohr"}),
+    ]
+
+
 def main() -> None:
-    """Start the stand-in and each contender in turn; print the table and the slow-upstream run."""
+    """Start the stand-in and every contender, measure them in interleaved rounds, print the medians."""
     folder = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     cert, key = certificate(folder)
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
     standin = start(["bench/standin.py", str(standin_port), str(DELAY), cert, key], {}, folder / "standin.log")
     common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert}
-    contenders = [
-        ("StackOne's Flask example (new TLS per call)", [*PLAIN, "seed_example:app"], {}),
-        ("minimal Flask + pooled Session, gthread 2x8", [*PLAIN, "minimal_proxy:app"], {}),
-        ("this service", ["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-            "WEB_CONCURRENCY": "2", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
-            "STACKONE_ENABLED_PROVIDERS": "bamboohr", "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",
-            "ACCOUNT_CACHE_TTL": "300", "OWNER_RATE_LIMIT": "", "STATE_DIR": str(folder / "state"),
-            "LOG_LEVEL": "WARNING"}),
-    ]
+    everyone = contenders(folder)
+    started: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
-        direct = requests.Session()
-        direct.verify = cert
-        direct.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify (requests#3829)
-        for _ in range(100):  # the stand-in speaks TLS only: wait for it with the same session
-            try:
-                direct.get(f"{standin_url}/accounts", auth=(KEY, ""), timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        for _ in range(20):
-            direct.post(f"{standin_url}/connect_sessions", json={}, auth=(KEY, ""), timeout=10)
-        round_trips = []
-        for _ in range(SERIAL):
-            began = time.perf_counter()
-            direct.post(f"{standin_url}/connect_sessions", json={}, auth=(KEY, ""), timeout=10)
-            round_trips.append(time.perf_counter() - began)
-        direct_p50 = statistics.median(round_trips)
-        print(f"{REQUESTS} requests at c=16 each; stand-in over TLS with {DELAY * 1000:.0f} ms service time; "
-              f"one direct round trip p50 {direct_p50 * 1000:.1f} ms; {os.cpu_count()} cores\n", flush=True)
-        headers = {"Authorization": f"Bearer {login(exp_in=3600)}"}
-        for name, args, env in contenders:
-            port = free_port()
-            bind = [] if "wsgi:app" in args else ["--bind", f"127.0.0.1:{port}"]
-            process = start(args + bind, {**common, **env, "BIND": f"127.0.0.1:{port}"}, folder / f"{port}.log")
-            try:
+        wait_for_standin(standin_url, cert)
+        basic = {"Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()}
+        direct_p50 = load.post(f"{standin_url}/connect_sessions", {}, basic, 1, SERIAL_SECONDS, verify=cert).p50
+        print(f"load: {load.GENERATOR}; {ROUNDS} rounds, each contender in turn: c=1 for {SERIAL_SECONDS:g} s, then "
+              f"c=16 for {LOAD_SECONDS:g} s. Stand-in over TLS with {DELAY * 1000:.0f} ms service time; one direct "
+              f"round trip p50 {direct_p50 * 1000:.1f} ms; {os.cpu_count()} cores\n", flush=True)
+        for contender in everyone:
+            key_args = " ".join(contender.args)
+            if key_args not in started:  # the two service bodies share one gunicorn
+                port = free_port()
+                bind = [] if "wsgi:app" in contender.args else ["--bind", f"127.0.0.1:{port}"]
+                process = start(contender.args + bind, {**common, **contender.env, "BIND": f"127.0.0.1:{port}"},
+                                folder / f"{port}.log")
+                started[key_args] = (process, f"http://127.0.0.1:{port}/stackone_connect_sessions")
                 wait_until_up(f"http://127.0.0.1:{port}/", process)
-                url = f"http://127.0.0.1:{port}/stackone_connect_sessions"
-                if name == "this service":
-                    measure("this service, category body (one call)", process.pid, url, {"category": "hris"},
-                            headers, direct_p50)
-                    measure("this service, provider body (warm account cache)", process.pid, url,
-                            {"provider": "bamboohr"}, headers, direct_p50)
-                else:
-                    measure(name, process.pid, url, {"originUsername": "ann@acme.test"}, headers, direct_p50)
-            finally:
-                stop(process)
-        slow_upstream(folder, cert, key, headers)
+            contender.process, contender.url = started[key_args]
+        headers = {"Authorization": f"Bearer {login(exp_in=3600)}"}
+        for round_no in range(1, ROUNDS + 1):
+            for contender in everyone:
+                row = measure(contender, headers, direct_p50)
+                print(f"round {round_no}  {contender.name:<44} cpu/req {row['cpu_ms']:5.2f} ms   "
+                      f"c=1 p50/direct {row['p50_ratio']:4.2f}   c=16 {row['rps']:6.0f} req/s", flush=True)
+        summary(everyone)
     finally:
+        for process, _ in started.values():
+            stop(process)
         stop(standin)
+    slow_upstream(folder, cert, key, {"Authorization": f"Bearer {login(exp_in=3600)}"})
+
+
+def wait_for_standin(url: str, cert: str) -> None:
+    """The stand-in speaks TLS only: poll it until it answers."""
+    for _ in range(100):
+        try:
+            requests.get(f"{url}/accounts", auth=(KEY, ""), timeout=1, verify=cert)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise SystemExit("the stand-in did not start")
+
+
+def summary(everyone: list[Contender]) -> None:
+    """Medians over the rounds, with the goals' ratios: CPU over the floor's, throughput over the seed's."""
+    rows = {c.name: median_row(c) for c in everyone}
+    floor = rows[everyone[2].name]["cpu_ms"]
+    seed_default, seed_floor_workers = rows[everyone[0].name]["rps"], rows[everyone[1].name]["rps"]
+    print(f"\nmedian of {ROUNDS} rounds | CPU per request (c=16) | x floor | c=1 p50 / direct | c=16 req/s | "
+          "x seed (default gunicorn) | x seed (gthread 2x8)")
+    for name, row in rows.items():
+        print(f"{name:<44} | {row['cpu_ms']:5.2f} ms | {row['cpu_ms'] / floor:4.2f} | {row['p50_ratio']:4.2f} | "
+              f"{row['rps']:6.0f} | {row['rps'] / seed_default:4.1f} | {row['rps'] / seed_floor_workers:4.1f}",
+              flush=True)
 
 
 def slow_upstream(folder: Path, cert: str, key: str, headers: dict) -> None:
