@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
+from typing import NoReturn
 
 import jwt
 
@@ -20,6 +23,9 @@ class JWTOwnerResolver:
     def __init__(self, settings: Settings) -> None:
         self._key, self._algorithms = verification_key(settings)
         self._settings = settings
+        # A page sends the same login token with every call: verify each token once, then only re-check its expiry.
+        # Refusals raise, so they are never cached; the cache holds tokens already sent in this process's requests.
+        self._verified = functools.lru_cache(maxsize=4096)(self._verify)
 
     def resolve(self, headers, cookies) -> Owner:
         """Return the caller's owner or raise Unauthorized; the token itself is never echoed."""
@@ -27,22 +33,35 @@ class JWTOwnerResolver:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send the user's login token as 'Authorization: Bearer <token>'",
                                headers={"WWW-Authenticate": "Bearer"})
+        owner, expires = self._verified(token.strip())
+        # PyJWT's own rule (expired once `exp` <= now): a cached token stops working the moment it expires.
+        if expires <= time.time():
+            _refuse(jwt.ExpiredSignatureError())
+        return owner
+
+    def _verify(self, token: str) -> tuple[Owner, float]:
+        """The owner and expiry of a token whose signature, expiry and issuer/audience check out."""
         s = self._settings
         try:
             # Only the configured algorithm is accepted, which rules out "none" and key-confusion tricks.
             claims = jwt.decode(
-                token.strip(), self._key, algorithms=self._algorithms,
+                token, self._key, algorithms=self._algorithms,
                 issuer=s.jwt_issuer, audience=s.jwt_audience,
                 options={"require": ["exp"] + (["iss"] if s.jwt_issuer else []) + (["aud"] if s.jwt_audience else [])},
             )
         except jwt.InvalidTokenError as exc:
-            # The reason, never the token: lets an operator tell a misconfigured key from a bad login.
-            log.info("login refused: %s", _reason(exc))
-            detail = "The login token has expired" if isinstance(exc, jwt.ExpiredSignatureError) else \
-                "The login token is not valid"
-            raise Unauthorized(detail, headers={"WWW-Authenticate": "Bearer"}) from None
-        return owner_from_claims(claims, s.owner_id_field, s.owner_name_field, s.owner_username_field,
-                                 source="claim")
+            _refuse(exc)
+        owner = owner_from_claims(claims, s.owner_id_field, s.owner_name_field, s.owner_username_field,
+                                  source="claim")
+        return owner, float(claims["exp"])
+
+
+def _refuse(exc: jwt.InvalidTokenError) -> NoReturn:
+    """Log the reason (never the token), so an operator can tell a misconfigured key from a bad login; raise 401."""
+    log.info("login refused: %s", _reason(exc))
+    detail = "The login token has expired" if isinstance(exc, jwt.ExpiredSignatureError) else \
+        "The login token is not valid"
+    raise Unauthorized(detail, headers={"WWW-Authenticate": "Bearer"}) from None
 
 
 def _reason(exc: jwt.InvalidTokenError) -> str:

@@ -36,6 +36,27 @@ def test_hs256_login_gives_the_owner():
     assert resolve_bearer(login()) == Owner("org-1", "Acme Inc", "ann@acme.test")
 
 
+def test_a_token_verified_once_still_stops_working_when_it_expires(monkeypatch, caplog):
+    resolver = build_resolver(settings(OWNER_AUTH="jwt", OWNER_JWT_SECRET=JWT_SECRET))
+    headers = {"Authorization": f"Bearer {login(exp_in=30)}"}
+    assert resolver.resolve(headers, {}).id == "org-1"
+    assert resolver.resolve(headers, {}).id == "org-1"  # again, from the verified-token cache
+    later = time.time() + 31
+    monkeypatch.setattr("identity.jwt_bearer.time.time", lambda: later)
+    caplog.set_level(logging.INFO)
+    with pytest.raises(Unauthorized, match="expired"):
+        resolver.resolve(headers, {})
+    assert "login refused: expired" in caplog.text
+
+
+def test_a_refused_token_is_checked_again_each_time_not_remembered():
+    resolver = build_resolver(settings(OWNER_AUTH="jwt", OWNER_JWT_SECRET=JWT_SECRET))
+    forged = {"Authorization": f"Bearer {login(secret='another-secret-of-sufficient-length-x')}"}
+    for _ in range(2):
+        with pytest.raises(Unauthorized, match="not valid"):
+            resolver.resolve(forged, {})
+
+
 def test_integer_org_ids_are_read_as_text():
     assert resolve_bearer(login(org_id=42)).id == "42"
 
