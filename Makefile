@@ -27,7 +27,11 @@ run: $(VENV)/.runtime $(HUB)
 test: $(VENV)/.dev $(HUB)
 	$(BIN)/python -m pytest
 
+# wrk is the load generator when installed (C: it barely competes for the cores); the bench falls back to Python.
 bench: $(VENV)/.dev
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "make bench: installing wrk (Debian)" && apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	  echo "make bench: wrk not installed (apt-get install wrk); using the Python load generator"
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/proxy_floor.py

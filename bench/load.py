@@ -1,10 +1,12 @@
 """Load for `make bench`: wrk when installed (C, so the load generator barely competes for the cores), else Python.
 
-Both send the same POST for a fixed time from `concurrency` keep-alive clients and report what was answered.
+Both send the same POST body for a fixed time from `concurrency` keep-alive clients, each request with the next of
+the given header sets (so a run can stand for many owners, each with their own login), and report what was answered.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -37,17 +39,27 @@ class Result:
         return self.answered / self.seconds
 
 
-def post(url: str, body: dict, headers: dict, concurrency: int, seconds: float, verify: str | None = None) -> Result:
-    """POST body to url from `concurrency` clients for `seconds`."""
+def post(url: str, body: dict, headers: list[dict], concurrency: int, seconds: float,
+         verify: str | None = None) -> Result:
+    """POST body to url from `concurrency` clients for `seconds`, each request with the next of `headers`."""
     if WRK:
         return _wrk(url, body, headers, concurrency, seconds)
     return _python(url, body, headers, concurrency, seconds, verify)
 
 
-def _wrk(url: str, body: dict, headers: dict, concurrency: int, seconds: float) -> Result:
+def _wrk(url: str, body: dict, headers: list[dict], concurrency: int, seconds: float) -> Result:
+    sets = ", ".join("{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in h.items()) + "}"
+                     for h in headers)
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
-             'wrk.headers["Content-Type"] = "application/json"']
-    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+             'wrk.headers["Content-Type"] = "application/json"', f"local sets = {{{sets}}}", "local i = 0",
+             "local threads = 0",
+             # Each wrk thread starts at another place in the rotation, so that a run covers every header set.
+             'function setup(thread) thread:set("offset", threads); threads = threads + 1 end',
+             'function init(args) i = (tonumber(wrk.thread:get("offset")) or 0) * 997 % #sets end',
+             "request = function()", "  i = i % #sets + 1",
+             "  local h = {}", "  for k, v in pairs(wrk.headers) do h[k] = v end",
+             "  for k, v in pairs(sets[i]) do h[k] = v end",
+             "  return wrk.format(nil, nil, h, wrk.body)", "end"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
     try:
@@ -71,8 +83,10 @@ def _wrk_time(text: str) -> float:
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def _python(url: str, body: dict, headers: dict, concurrency: int, seconds: float, verify: str | None) -> Result:
+def _python(url: str, body: dict, headers: list[dict], concurrency: int, seconds: float,
+            verify: str | None) -> Result:
     latencies: list[float] = []
+    rotation = itertools.cycle(headers)
     failed = [0]
     until = time.monotonic() + seconds
 
@@ -83,7 +97,7 @@ def _python(url: str, body: dict, headers: dict, concurrency: int, seconds: floa
         while time.monotonic() < until:
             began = time.perf_counter()
             try:
-                ok = session.post(url, json=body, headers=headers, timeout=30).ok
+                ok = session.post(url, json=body, headers=next(rotation), timeout=30).ok
             except requests.RequestException:
                 ok = False
             latencies.append(time.perf_counter() - began)

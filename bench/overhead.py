@@ -75,7 +75,7 @@ def main() -> None:
     sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, tmp / "sandbox.log")
     service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{service_port}", "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url,
-        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp / "state"),
+        "OWNER_AUTH": "jwt", "OWNER_RATE_LIMIT": "", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp / "state"),
         "GUNICORN_ACCESSLOG": "", "LOG_LEVEL": "WARNING",
     }, tmp / "gunicorn.log")
     try:

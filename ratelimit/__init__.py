@@ -18,6 +18,7 @@ from flask_limiter.errors import RateLimitExceeded
 from config import Settings
 from errors import ServiceError, Unauthorized
 from problems import problem
+from ratelimit.memory import SCHEME as SWEPT_MEMORY
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def init_owner_limit(app: Flask, settings: Settings) -> Limiter | None:
         storage_options = {"key_prefix": f"{settings.redis_key_prefix}:limits",
                            "socket_timeout": settings.redis_timeout, "socket_connect_timeout": settings.redis_timeout}
     limiter = Limiter(
-        key_func=_owner_key, app=app, storage_uri=settings.redis_url or "memory://",
+        key_func=_owner_key, app=app, storage_uri=settings.redis_url or f"{SWEPT_MEMORY}://",
         storage_options=storage_options, strategy="moving-window",
         # Redis down: count per process meanwhile (flask-limiter logs the switch once) rather than refuse.
         in_memory_fallback_enabled=True, swallow_errors=True,

@@ -1,0 +1,55 @@
+"""The per-owner limit without Redis: counted per process in limits' memory storage, swept once a second."""
+
+from __future__ import annotations
+
+import time
+
+from app import create_app
+from ratelimit.memory import SweptMemoryStorage
+from tests.helpers import API, bearer, login, session_answer
+
+URL = "/stackone_connect_sessions"
+
+
+def test_without_redis_the_limit_is_counted_in_the_process_and_spares_other_owners(env, stackone):
+    app = create_app({**env, "OWNER_RATE_LIMIT": "3/minute"})
+    (limiter,) = app.extensions["limiter"]
+    assert isinstance(limiter.storage, SweptMemoryStorage)
+    client = app.test_client()
+    for _ in range(4):
+        stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert [client.post(URL, json={}, headers=bearer()).status_code for _ in range(3)] == [200] * 3
+    refused = client.post(URL, json={}, headers=bearer())
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    other = client.post(URL, json={}, headers=bearer(login(org_id="org-2", org_name="Two")))
+    assert other.status_code == 200
+    assert len(stackone.calls) == 4  # the refused request never reached StackOne
+
+
+def test_an_owner_may_call_again_as_soon_as_the_window_has_passed(env, stackone):
+    client = create_app({**env, "OWNER_RATE_LIMIT": "2/second"}).test_client()
+    for _ in range(3):
+        stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert [client.post(URL, json={}, headers=bearer()).status_code for _ in range(3)] == [200, 200, 429]
+    time.sleep(1.05)  # the window has passed, whether or not the sweep has run yet
+    assert client.post(URL, json={}, headers=bearer()).status_code == 200
+
+
+def test_expired_entries_are_swept_once_a_second_not_every_10_ms():
+    storage = SweptMemoryStorage()
+    for owner in range(200):
+        assert storage.acquire_entry(f"owner-{owner}", limit=5, expiry=0.05)
+
+    def keep_busy(seconds: float) -> None:
+        """Another owner's steady traffic: each count lets the storage schedule its sweep."""
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            storage.acquire_entry("busy", limit=1000, expiry=0.05)
+            time.sleep(0.005)
+
+    keep_busy(0.3)
+    # Long expired; limits' own storage, sweeping every 10 ms while counts arrive, would have dropped them by now.
+    assert sum(bool(storage.events[f"owner-{n}"]) for n in range(200)) == 200
+    keep_busy(1.0)
+    assert not any(storage.events[f"owner-{n}"] for n in range(200))  # reclaimed by the sweep a second in
