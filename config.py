@@ -82,7 +82,7 @@ def _redis_url(raw: str) -> str | None:
 
 
 def _rate_limit(raw: str | None) -> str:
-    """OWNER_RATE_LIMIT in flask-limiter's notation ("30/minute;300/hour"); empty disables it."""
+    """OWNER_RATE_LIMIT in the limits library's notation ("30/minute;300/hour"); empty disables it."""
     if raw is None:
         return DEFAULT_OWNER_RATE_LIMIT
     parts = [part for part in re.split(r"[;,]", raw) if part.strip()]

@@ -13,13 +13,10 @@ import threading
 from limits.storage import MemoryStorage
 
 SWEEP_SECONDS = 1.0
-SCHEME = "swept-memory"
 
 
 class SweptMemoryStorage(MemoryStorage):
     """MemoryStorage whose sweep of expired entries runs once a second instead of every 10 ms."""
-
-    STORAGE_SCHEME = [SCHEME]  # registered with limits: flask-limiter's storage_uri "swept-memory://"
 
     # MemoryStorage calls this (a name-mangled private method, so the name is spelled out) on every count.
     def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - the name MemoryStorage calls

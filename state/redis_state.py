@@ -16,6 +16,18 @@ log = logging.getLogger(__name__)
 # Keys that are set "until replaced" still expire: nothing this service writes is meant to outlive a month.
 LONGEST_TTL = 30 * 24 * 3600
 WARN_EVERY = 30.0  # seconds between "Redis is unavailable" lines, per process
+_last_warning = 0.0  # shared by the state and the rate limit: one outage, one line per interval
+
+
+def warn_unavailable(exc: Exception) -> None:
+    """Say that Redis is unavailable and what that means, at most once per WARN_EVERY in this process."""
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= WARN_EVERY:
+        # Once per interval, not once per request: an outage must not flood the log.
+        _last_warning = now
+        log.warning("Redis is unavailable (%s); caches bypassed, webhooks answered 503, rate limit counted per "
+                    "process", type(exc).__name__)
 
 
 class RedisState:
@@ -25,18 +37,12 @@ class RedisState:
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                            health_check_interval=15)
         self._prefix = prefix.rstrip(":") + ":"
-        self._last_warning = 0.0
 
     def _key(self, key: str) -> str:
         return self._prefix + key
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
-        now = time.monotonic()
-        if now - self._last_warning >= WARN_EVERY:
-            # Once per interval, not once per request: an outage must not flood the log.
-            self._last_warning = now
-            log.warning("Redis is unavailable (%s); caches bypassed, webhooks answered 503, rate limit open",
-                        type(exc).__name__)
+        warn_unavailable(exc)
         return StateUnavailable("Shared state (Redis) is unavailable; try again shortly", headers={"Retry-After": "5"})
 
     def get(self, key: str) -> Any | None:

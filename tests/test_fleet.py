@@ -124,6 +124,22 @@ def test_redis_down_and_back(fleet, redis_server, stackone, caplog):
     assert again.get_json()["status"] == "processed"  # StackOne's redelivery is acted on once Redis is back
 
 
+def test_while_redis_is_down_the_limit_counts_per_process_and_resumes_in_redis(fleet, redis_server, stackone):
+    host_a, host_b = fleet
+    redis_server.stop()
+    for _ in range(5):
+        stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert [host_a.post(URL, json={}, headers=bearer()).status_code for _ in range(5)] == [200] * 5
+    refused = host_a.post(URL, json={}, headers=bearer())
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")  # counted, not open
+    redis_server.start()
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    # Host B never counted locally; with Redis back it counts there again (the outage's requests were not in it).
+    assert host_b.post(URL, json={}, headers=bearer()).status_code == 200
+    keys = redis.Redis.from_url(redis_server.url).keys("*limits*")
+    assert keys  # counted in Redis again
+
+
 def test_nothing_in_redis_is_a_pickle(fleet, redis_server, stackone):
     host_a, host_b = fleet
     stackone.get(f"{API}/accounts", json=[account("acc-1")])
