@@ -132,6 +132,9 @@ def contenders(folder: Path) -> list[Contender]:
                   seed_body),
         Contender("this service, category body", service, service_env, {"category": "hris"}),
         Contender("this service, provider body (warm cache)", service, service_env, {"provider": "bamboohr"}),
+        # What the default configuration's INFO access and audit lines and per-owner limit cost, in the same run.
+        Contender("this service, category body, lean (a)", service,
+                  {**service_env, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": ""}, {"category": "hris"}),
         # The worker model, decided by measurement: the same service under gunicorn's threads instead of gevent.
         Contender("this service, category body, gthread 2x8", [*service, "-k", "gthread", "--threads", "8"],
                   service_env, {"category": "hris"}),
@@ -156,7 +159,7 @@ def main() -> None:
               f"c=16 for {LOAD_SECONDS:g} s. Stand-in over TLS with {DELAY * 1000:.0f} ms service time; one direct "
               f"round trip p50 {direct_p50 * 1000:.1f} ms; {os.cpu_count()} cores\n", flush=True)
         for contender in everyone:
-            key_args = " ".join(contender.args)
+            key_args = " ".join(contender.args) + repr(sorted(contender.env.items()))
             if key_args not in started:  # the two service bodies share one gunicorn
                 port = free_port()
                 bind = [] if "wsgi:app" in contender.args else ["--bind", f"127.0.0.1:{port}"]
