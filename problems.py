@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 
 from flask import Flask, g, jsonify, request
 from marshmallow import ValidationError
@@ -29,7 +29,8 @@ def request_id() -> str:
     """This request's id: the caller's X-Request-ID when it is safe to echo, else a new one."""
     if "request_id" not in g:
         offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        # As random as a uuid4, without building a UUID object on every request.
+        g.request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else os.urandom(16).hex()
     return g.request_id
 
 

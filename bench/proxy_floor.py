@@ -36,7 +36,7 @@ from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
 KEY = "v1.bench.floor_key_0123456789"
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "6"))
 SERIAL_SECONDS = float(os.environ.get("BENCH_SERIAL_SECONDS", "3"))
 BENCH = ["-m", "gunicorn", "-c", "bench/plain_gunicorn.py", "--chdir", "bench"]
@@ -130,6 +130,9 @@ def contenders(folder: Path) -> list[Contender]:
         Contender("seed example, gthread 2x8", [*BENCH, *FLOOR_WORKERS, "seed_example:app"], {}, seed_body),
         Contender("minimal pooled proxy, gthread 2x8 (floor)", [*BENCH, *FLOOR_WORKERS, "minimal_proxy:app"], {},
                   seed_body),
+        # The floor under gevent, the service's worker model: what the worker model itself costs.
+        Contender("minimal pooled proxy, gevent 2x1000", [*BENCH, "-w", "2", "-k", "gevent", "minimal_proxy:app"], {},
+                  seed_body),
         Contender("this service, category body", service, service_env, {"category": "hris"}),
         Contender("this service, provider body (warm cache)", service, service_env, {"provider": "bamboohr"}),
         # What the default configuration's INFO access and audit lines and per-owner limit cost, in the same run.
@@ -171,7 +174,7 @@ def main() -> None:
         # Many owners, each with their own login, as in production; each stays inside the default per-owner limit.
         headers = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=3600)}"}
                    for n in range(OWNERS)]
-        provider = everyone[4]
+        provider = everyone[5]
         load.post(provider.url, provider.body, headers, 16, WARM_SECONDS)  # every owner's accounts in the cache
         for round_no in range(1, ROUNDS + 1):
             for contender in everyone:
