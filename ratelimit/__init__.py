@@ -90,8 +90,8 @@ def init_owner_limit(app: Flask, settings: Settings) -> OwnerLimit | None:
     # Registered after the other hooks: the deadline and the origin check come first.
     @app.before_request
     def _limit_owner():
-        if request.endpoint not in OWNER_ROUTES:
-            return
+        if request.endpoint not in OWNER_ROUTES or request.method == "OPTIONS":
+            return  # a CORS preflight is answered without calling StackOne: not counted
         from services import current_owner
         from stackone.directory import owner_key
 
