@@ -50,3 +50,14 @@ def test_expired_entries_are_swept_once_a_second_not_every_10_ms():
     assert sum(bool(storage.events[f"owner-{n}"]) for n in range(200)) == 200
     keep_busy(1.0)
     assert not any(storage.events[f"owner-{n}"] for n in range(200))  # reclaimed by the sweep a second in
+
+
+def test_cors_preflights_are_not_counted(env, stackone):
+    page = "https://app.example.com"
+    client = create_app({**env, "OWNER_RATE_LIMIT": "1/minute", "CORS_ALLOWED_ORIGINS": page}).test_client()
+    for _ in range(3):
+        preflight = client.options(URL, headers={**bearer(), "Origin": page,
+                                                 "Access-Control-Request-Method": "POST"})
+        assert preflight.status_code == 200
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    assert client.post(URL, json={}, headers={**bearer(), "Origin": page}).status_code == 200
