@@ -48,16 +48,12 @@ def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
     listeners.append(record_stackone_call)
     port = metrics_port(settings)
 
-    @app.before_request
-    def _clock():
-        g.metrics_started = time.perf_counter()
-
     @app.after_request
     def _count(response):
         route = request.url_rule.rule if request.url_rule else "unmatched"
         method = request.method if request.method in METHODS else "other"
         HTTP_REQUESTS.labels(method, route, str(response.status_code)).inc()
-        started = g.get("metrics_started")
+        started = g.get("started")  # the access log's clock (logs.access), started before any other hook
         if started is not None:
             HTTP_DURATION.labels(method, route).observe(time.perf_counter() - started)
         if g.get("action"):

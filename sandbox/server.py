@@ -119,7 +119,8 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     @app.post("/sandbox/latency")
     def set_latency():
         """Sandbox control: every StackOne API call waits this long first, e.g. {"seconds": 1.5} (0 turns it off)."""
-        seconds = (request.get_json(silent=True) or {}).get("seconds", 0)
+        body = request.get_json(silent=True)
+        seconds = body.get("seconds", 0) if isinstance(body, dict) else None
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 60:
             return _error(400, "seconds must be a number from 0 to 60")
         project.latency = float(seconds)
