@@ -28,6 +28,7 @@ test: $(VENV)/.dev $(HUB)
 	$(BIN)/python -m pytest
 
 # wrk is the load generator when installed (C: it barely competes for the cores); the bench falls back to Python.
+# valgrind (callgrind) and gcc count instructions per request, steady where CPU seconds on a shared VM are not.
 bench: $(VENV)/.dev
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make bench: installing wrk (Debian)" && apt-get install -y -qq wrk >/dev/null 2>&1; } || \
@@ -35,6 +36,9 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/proxy_floor.py
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
+	$(BIN)/python bench/instructions.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

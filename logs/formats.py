@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+import time
 
 from logs.redaction import escape_controls
 
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# One encoder for every line: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(default=str, separators=(",", ":"), ensure_ascii=True).encode
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text: lines come many a second
+
+
+def utc_timestamp(created: float) -> str:
+    """ISO 8601 in UTC to the millisecond (2026-11-22T08:00:00.123Z), the date part formatted once a second."""
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))  # one tuple: swapped atomically
+    return f"{_second[1]}.{int((created - whole) * 1000):03d}Z"
 
 
 class JSONFormatter(logging.Formatter):
@@ -16,8 +28,7 @@ class JSONFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"),
+            "time": utc_timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -25,8 +36,8 @@ class JSONFormatter(logging.Formatter):
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            line.update({k: v for k, v in fields.items() if k not in line})
-        return json.dumps(line, default=str, separators=(",", ":"))
+            line = {**line, **fields, **line}  # the five above stay first, and win over a field of the same name
+        return _encode(line)
 
 
 class TextFormatter(logging.Formatter):

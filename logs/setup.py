@@ -31,7 +31,8 @@ class SafeLogFilter(logging.Filter):
             record.exc_info = record.exc_text = record.stack_info = None
         # Escaped last: a path such as /healthz%0A2026-... CRITICAL ... must not forge a second line.
         message = escape_controls(redact(message, self.forms))
-        if message != original:
+        if message != original or record.args:
+            # Formatted once here: the formatter (and the next handler's filter) need not format it again.
             record.msg, record.args = message, None
         return True
 
