@@ -24,6 +24,8 @@ from limits.strategies import MovingWindowRateLimiter
 from config import Settings
 from errors import ServiceError, Unauthorized
 from ratelimit.memory import SweptMemoryStorage
+from services import current_owner
+from stackone.directory import owner_key
 from state.redis_state import warn_unavailable
 
 log = logging.getLogger(__name__)
@@ -92,9 +94,6 @@ def init_owner_limit(app: Flask, settings: Settings) -> OwnerLimit | None:
     def _limit_owner():
         if request.endpoint not in OWNER_ROUTES or request.method == "OPTIONS":
             return  # a CORS preflight is answered without calling StackOne: not counted
-        from services import current_owner
-        from stackone.directory import owner_key
-
         try:
             owner = current_owner()
         except Unauthorized:
