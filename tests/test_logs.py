@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 
 from logs import SafeLogFilter, configure_logging
+from logs.formats import JSONFormatter
 from tests.helpers import API_KEY, login
 
 
@@ -62,3 +64,24 @@ def test_gunicorns_handlers_get_the_same_filter():
         assert written.endswith('"GET /x\\nFORGED" 404\n') and written.count("\n") == 1
     finally:
         logging.getLogger("gunicorn.access").removeHandler(gunicorn_handler)
+
+
+def test_credentials_in_any_case_are_redacted_past_the_quick_scan():
+    # The quick scan that spares most lines the three patterns must be as case-blind as the patterns.
+    for message, secret in [("sent BEARER %s", "tok.en-1234"), ("then basic %s", "dXNlcjpwYXNz"),
+                            ("and %s", "sbx_abcdefgh"), ("raw %s", login())]:
+        assert secret not in formatted(record(message, secret)), message
+
+
+def test_a_json_line_keeps_its_time_and_level_first_and_unforgeable():
+    handler = logging.StreamHandler(io.StringIO())
+    handler.addFilter(SafeLogFilter(()))
+    handler.setFormatter(JSONFormatter())
+    line = record("minted %s", "ok")
+    line.created = 1795334400.9876  # 2026-11-22T08:00:00.987Z
+    line.fields = {"time": "forged", "level": "forged", "owner_id": "org-1"}
+    handler.handle(line)
+    written = json.loads(handler.stream.getvalue())
+    assert list(written)[:5] == ["time", "level", "logger", "message", "request_id"]
+    assert written["time"] == "2026-11-22T08:00:00.987Z"
+    assert (written["level"], written["message"], written["owner_id"]) == ("WARNING", "minted ok", "org-1")
