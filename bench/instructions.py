@@ -30,7 +30,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.proxy_floor import KEY, Contender, certificate, wait_for_standin  # noqa: E402
-from tests.e2e_processes import ROOT, free_port, stop, wait_until_up  # noqa: E402
+from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
 OWNERS = int(os.environ.get("BENCH_INSTR_OWNERS", "50"))
@@ -70,17 +70,14 @@ def launch(contender: Contender, folder: Path, common: dict[str, str]) -> tuple[
     port = free_port()
     out = folder / f"callgrind-{port}"
     out.mkdir()
-    base = BASE_CONFIG["service" if "wsgi:app" in contender.args else "bench"]
-    bind = [] if "wsgi:app" in contender.args else ["--bind", f"127.0.0.1:{port}"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STACKONE_", "OWNER_", "GUNICORN_", "REDIS_"))}
-    env.update({**common, **contender.env, "BIND": f"127.0.0.1:{port}", "STATE_DIR": str(out / "state"),
-                "PYTHONHASHSEED": "0", "BENCH_BASE_CONFIG": base,
-                "BENCH_PROBE": str(folder / "probe" / "probe.so")})
-    valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", "--branch-sim=yes",
-                f"--callgrind-out-file={out}/callgrind.%p"]
-    log = open(folder / f"{port}.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([*valgrind, sys.executable, *contender.args, *bind], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+    service = "wsgi:app" in contender.args
+    bind = [] if service else ["--bind", f"127.0.0.1:{port}"]
+    env = {**common, **contender.env, "BIND": f"127.0.0.1:{port}", "STATE_DIR": str(out / "state"),
+           "PYTHONHASHSEED": "0", "BENCH_BASE_CONFIG": BASE_CONFIG["service" if service else "bench"],
+           "BENCH_PROBE": str(folder / "probe" / "probe.so")}
+    valgrind = ("valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", "--branch-sim=yes",
+                f"--callgrind-out-file={out}/callgrind.%p")
+    process = start([*contender.args, *bind], env, folder / f"{port}.log", runner=valgrind)
     return process, f"http://127.0.0.1:{port}", out
 
 
@@ -115,7 +112,7 @@ def post_all(url: str, body: dict, headers: list[dict], count: int) -> None:
                 raise SystemExit(f"{url}: answer {answer.status_code}: {answer.text[:200]}")
 
 
-def count(contender: Contender, folder: Path, common: dict[str, str], headers: list[dict]) -> float:
+def count(contender: Contender, folder: Path, common: dict[str, str], headers: list[dict]) -> dict[str, float]:
     """Instructions per request in the contender's worker (Ir from callgrind), after a warm-up of every owner."""
     process, url, out = launch(contender, folder, common)
     try:
@@ -160,9 +157,7 @@ def main() -> None:
     cert, key = certificate(folder)
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
-    log = open(folder / "standin.log", "wb")  # noqa: SIM115 - closed with the process
-    standin = subprocess.Popen([sys.executable, "bench/standin.py", str(standin_port), "0.02", cert, key], cwd=ROOT,
-                               stdout=log, stderr=subprocess.STDOUT)
+    standin = start(["bench/standin.py", str(standin_port), "0.02", cert, key], {}, folder / "standin.log")
     common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert}
     headers = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=3600)}"}
                for n in range(OWNERS)]
