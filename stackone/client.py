@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import os
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from urllib.request import getproxies
 
 import requests
@@ -76,7 +77,6 @@ class StackOneClient:
         self._observer = observer
         self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
-        self._session.auth = (api_key, "")  # Basic auth: the key as user name, empty password
         # The environment (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here: with trust_env on,
         # requests scans it again on every call. Changing it needs a restart, as any setting does.
         self._session.trust_env = False
@@ -85,6 +85,10 @@ class StackOneClient:
         # One session serves every owner's requests: no cookie may carry state from one call to the next.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
+        # Every call's headers, Basic auth included (the key as user name, empty password), made once: each call
+        # is prepared on its own and sent through the session (requests' "Prepared Requests"), because
+        # Session.request merges the session's settings into every call again, about 0.1 ms of CPU a call.
+        self._headers = {**self._session.headers, "Authorization": basic_auth(api_key)}
         # Sized for the gevent worker's concurrency: a connection past the pool is opened, used once and dropped.
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
         self._session.mount("https://", adapter)
@@ -220,8 +224,9 @@ class StackOneClient:
         try:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
             # post the owner's payload somewhere else.
-            return self._session.request(method, self.base_url + path, timeout=timeout, headers=headers,
-                                         allow_redirects=False, **kwargs)
+            prepared = self._prepare(method, path, headers, kwargs)
+            return self._session.send(prepared, timeout=timeout, allow_redirects=False, stream=False,
+                                      verify=self._session.verify, proxies=self._session.proxies, cert=None)
         except requests.ConnectTimeout as exc:
             log.warning("StackOne unreachable on %s (ConnectTimeout)", where)
             raise _unreachable(sent=False) from exc
@@ -233,6 +238,14 @@ class StackOneClient:
         except requests.RequestException as exc:
             log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
             raise StackOneError() from exc
+
+    def _prepare(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]
+                 ) -> requests.PreparedRequest:
+        """The call as requests would send it: our headers, the JSON body, the query already encoded."""
+        # A query string rather than a dict: requests checks a dict against a runtime Protocol, slow on Python 3.11.
+        query = urlencode(kwargs["params"], doseq=True) if kwargs.get("params") else ""
+        return requests.Request(method, self.base_url + path, headers={**self._headers, **headers},
+                                json=kwargs.get("json"), params=query).prepare()
 
     def _answer(self, response: requests.Response, where: str, missing: type[ServiceError] | None) -> Any:
         if 300 <= response.status_code < 400:
@@ -310,6 +323,11 @@ def _may_have_left(exc: requests.ConnectionError) -> bool:
     reason = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
     return not isinstance(reason, NewConnectionError)
+
+
+def basic_auth(api_key: str) -> str:
+    """StackOne's Authorization header: HTTP Basic with the key as user name and an empty password."""
+    return "Basic " + base64.b64encode(f"{api_key}:".encode("latin1")).decode("ascii")
 
 
 def outbound_proxies(base_url: str) -> dict[str, str]:

@@ -245,16 +245,33 @@ def test_stackones_message_is_scrubbed_before_it_is_passed_on(client, stackone):
     assert detail.startswith("bad request") and detail.endswith("end")
 
 
-def test_the_environment_is_read_once_at_start_up(monkeypatch):
+def test_the_environment_is_read_once_at_start_up_and_every_call_uses_it(monkeypatch, stackone):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/private-ca.pem")
     proxied = StackOneClient(API, API_KEY, timeout=1)
-    assert proxied._session.trust_env is False
-    assert proxied._session.proxies == {"https": "http://proxy.internal:3128"}
+    # Changed after start-up: not seen, as any setting.
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/other.pem")
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    stackone.get(f"{API}/accounts", json=[])
+    proxied.create_connect_session(PAYLOAD)
+    proxied.list_accounts("org-1")
+    for call in stackone.calls:
+        assert call.request.req_kwargs["proxies"] == {"https": "http://proxy.internal:3128"}
+        assert call.request.req_kwargs["verify"] == "/etc/ssl/private-ca.pem"
     monkeypatch.setenv("NO_PROXY", "stackone.test")
     assert StackOneClient(API, API_KEY, timeout=1)._session.proxies == {}
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/private-ca.pem")
-    assert StackOneClient(API, API_KEY, timeout=1)._session.verify == "/etc/ssl/private-ca.pem"
+
+
+def test_every_call_carries_our_headers_and_one_basic_credential(client, stackone):
+    stackone.get(f"{API}/accounts", json=[], match=[matchers.header_matcher({
+        "Authorization": requests.auth._basic_auth_str(API_KEY, ""), "Accept": "application/json",
+        "User-Agent": "stackone-connect-backend"})])
+    client.list_accounts("org-1", "bamboohr")
+    sent = stackone.calls[0].request
+    assert sent.headers["Authorization"].count("Basic ") == 1
+    assert sent.url == f"{API}/accounts?origin_owner_id=org-1&page_size=100&providers=bamboohr&page=1"
 
 
 def active(client) -> frozenset[str]:
