@@ -161,6 +161,9 @@ class Settings:
         api_key = env.get("STACKONE_API_KEY", "").strip()
         if not api_key:
             raise ConfigError("STACKONE_API_KEY is not set: the service cannot call StackOne without it")
+        if not api_key.isascii() or not api_key.isprintable() or any(ch.isspace() for ch in api_key):
+            # It travels in a Basic header: a pasted non-breaking space or curly quote would fail every call.
+            raise ConfigError("STACKONE_API_KEY has a space or a character that is not ASCII: check how it was pasted")
         owner_auth = env.get("OWNER_AUTH", "").strip()
         if owner_auth not in OWNER_AUTH_MODES and (login_required or owner_auth):
             raise ConfigError(f"OWNER_AUTH must be one of {', '.join(OWNER_AUTH_MODES)} (got {owner_auth!r})")

@@ -61,6 +61,13 @@ def test_missing_settings_refuse_to_build(env, remove, names):
         create_app(env)
 
 
+@pytest.mark.parametrize("key", ["v1.eu1.abc\u00a0def", "v1.eu1.\u201cabc\u201d", "v1.eu1.abc def", "v1.eu1.abc\x7f"])
+def test_an_api_key_that_cannot_be_sent_refuses_to_build(env, key):
+    env["STACKONE_API_KEY"] = key
+    with pytest.raises(ConfigError, match="STACKONE_API_KEY has a space"):
+        create_app(env)
+
+
 def test_secrets_are_not_in_the_settings_repr(app):
     from tests.helpers import API_KEY, JWT_SECRET
 
