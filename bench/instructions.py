@@ -3,8 +3,9 @@
 CPU seconds from /proc move by a quarter between rounds on this shared 2-core VM; callgrind's counts do not. Each
 contender runs as one gunicorn worker under `valgrind --tool=callgrind` with its cache and branch simulation, not
 instrumented (near native speed) while it boots and answers a warm-up of every owner once (login cache, account
-cache, limit). Then SIGUSR2 turns counting on, a fixed number of c=1 requests are sent, and a second SIGUSR2 dumps
-(bench/callgrind: a C probe with callgrind's client requests, built here with gcc, and a gunicorn settings wrapper).
+cache, limit). Then SIGUSR2 turns counting on, a fixed number of requests are sent (one at a time, or from
+BENCH_INSTR_CLIENTS clients at once), and a second SIGUSR2 dumps (bench/callgrind: a C probe with callgrind's client
+requests, built here with gcc, and a gunicorn settings wrapper).
 
 Counted: the worker's user-space work, gunicorn's parsing, Flask, requests, and whatever we add. Not counted: the
 kernel's share (sockets, TLS records, log writes). Estimated cycles (CEst) weigh cache misses and mispredicted
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -35,6 +37,9 @@ from tests.helpers import JWT_SECRET, login  # noqa: E402
 
 OWNERS = int(os.environ.get("BENCH_INSTR_OWNERS", "50"))
 REQUESTS = int(os.environ.get("BENCH_INSTR_REQUESTS", "300"))
+# Concurrent clients for the counted requests (1: one at a time). The timed bench runs c=16; counting at c=16 shows
+# whether interleaved requests cost more than one at a time.
+CLIENTS = int(os.environ.get("BENCH_INSTR_CLIENTS", "1"))
 WRAPPER = str(ROOT / "bench" / "callgrind" / "gunicorn_conf.py")
 BENCH = ["-m", "gunicorn", "-c", WRAPPER, "--chdir", "bench", "-w", "1", "--timeout", "600"]
 SERVICE = ["-m", "gunicorn", "-c", WRAPPER, "wsgi:app"]
@@ -121,7 +126,9 @@ def count(contender: Contender, folder: Path, common: dict[str, str], headers: l
         post_all(url, contender.body, headers, len(headers))  # warm-up, not counted
         probe = folder / "probe"
         signal_worker(worker, probe / f"started.{worker}")
-        post_all(url, contender.body, headers, REQUESTS)
+        with ThreadPoolExecutor(CLIENTS) as pool:  # REQUESTS split among the clients, each its own connection
+            share = [REQUESTS // CLIENTS + (n < REQUESTS % CLIENTS) for n in range(CLIENTS)]
+            list(pool.map(lambda n: post_all(url, contender.body, headers[n::CLIENTS], share[n]), range(CLIENTS)))
         signal_worker(worker, probe / f"dumped.{worker}")
     finally:
         stop(process)
@@ -165,8 +172,8 @@ def main() -> None:
         wait_for_standin(standin_url, cert)
         requests.post(f"{standin_url}/connect_sessions", json={}, verify=cert, timeout=5, headers={
             "Authorization": "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()})
-        print(f"callgrind: one gunicorn worker per contender; {OWNERS} owners warmed up, then {REQUESTS} c=1 "
-              "requests counted\n", flush=True)
+        print(f"callgrind: one gunicorn worker per contender; {OWNERS} owners warmed up, then {REQUESTS} requests "
+              f"counted, from {CLIENTS} client(s) at once\n", flush=True)
         figures = {}
         for contender in CONTENDERS:
             figures[contender.name] = count(contender, folder, common, headers)

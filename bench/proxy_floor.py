@@ -2,10 +2,12 @@
 provider bodies), against a TLS StackOne stand-in with a fixed service time.
 
 The seed's example runs twice: as `gunicorn seed_example:app` runs it (gunicorn's defaults: one sync worker) and with
-the floor's workers (gthread 2x8). Every contender runs at once; they are measured in turn, in interleaved rounds, and
-the medians are printed: CPU per request (from /proc, the gunicorn master and workers), c=1 p50 over one direct round
-trip, and c=16 throughput. Then a slow-upstream run (StackOne at 2 s, 64 callers): callers past REQUEST_DEADLINE and
-the worst wait. Load from wrk when installed. Loopback only; bounded in time. Run with `make bench`.
+the floor's workers (gthread 2x8). Every contender runs at once; they are measured in turn, in interleaved rounds that
+the floor opens and closes (its row for a round is the mean of the two), and the medians are printed: CPU per request
+(from /proc, the gunicorn master and workers), c=1 p50 over one direct round trip, and c=16 throughput. CPU against
+the floor is measured once more in short windows alternating with the floor's. Then a slow-upstream run (StackOne at
+2 s, 64 callers): callers past REQUEST_DEADLINE and the worst wait. Load from wrk when installed. Loopback only;
+bounded in time. Run with `make bench`.
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
 KEY = "v1.bench.floor_key_0123456789"
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "6"))
 SERIAL_SECONDS = float(os.environ.get("BENCH_SERIAL_SECONDS", "3"))
+# CPU against the floor, measured again in short alternating windows (floor, contender, floor, ...): the machine's
+# speed drifts between the rounds' minute-apart measurements, much less between windows seconds apart.
+ALTERNATIONS = int(os.environ.get("BENCH_ALTERNATIONS", "10"))
+ALTERNATION_SECONDS = 2  # wrk takes whole seconds
 BENCH = ["-m", "gunicorn", "-c", "bench/plain_gunicorn.py", "--chdir", "bench"]
 FLOOR_WORKERS = ["-w", "2", "-k", "gthread", "--threads", "8"]
 DELAY = 0.02
@@ -96,19 +102,41 @@ class Contender:
     process: subprocess.Popen | None = None
     url: str = ""
     rows: list[dict] = field(default_factory=list)
+    alternated: float | None = None  # median ratio of CPU per request to the floor's, in alternating windows
 
 
-def measure(contender: Contender, headers: list[dict], direct_p50: float) -> dict:
-    """c=1 p50 over one direct round trip, then CPU per request and throughput at c=16."""
+def measure(contender: Contender, headers: list[dict], direct_p50: float, *, keep: bool = True) -> dict:
+    """c=1 p50 over one direct round trip, then CPU per request and throughput at c=16 (kept as a round's row)."""
     serial = load.post(contender.url, contender.body, headers, 1, SERIAL_SECONDS)
-    before = cpu_seconds(contender.process.pid)
-    busy = load.post(contender.url, contender.body, headers, 16, LOAD_SECONDS)
-    spent = cpu_seconds(contender.process.pid) - before
-    if serial.failed or busy.failed:
-        raise SystemExit(f"{contender.name}: {serial.failed + busy.failed} answers were not 2xx")
-    row = {"cpu_ms": spent / busy.answered * 1000, "p50_ratio": serial.p50 / direct_p50, "rps": busy.rps}
-    contender.rows.append(row)
+    if serial.failed:
+        raise SystemExit(f"{contender.name}: {serial.failed} answers were not 2xx")
+    cpu_ms, busy = busy_cpu(contender, headers, LOAD_SECONDS)
+    row = {"cpu_ms": cpu_ms, "p50_ratio": serial.p50 / direct_p50, "rps": busy.rps}
+    if keep:
+        contender.rows.append(row)
     return row
+
+
+def busy_cpu(contender: Contender, headers: list[dict], seconds: float) -> tuple[float, load.Result]:
+    """CPU milliseconds per request at c=16 for `seconds`, and what the load got back (every answer 2xx)."""
+    before = cpu_seconds(contender.process.pid)
+    busy = load.post(contender.url, contender.body, headers, 16, seconds)
+    spent = cpu_seconds(contender.process.pid) - before
+    if busy.failed or not busy.answered:
+        raise SystemExit(f"{contender.name}: {busy.failed} answers were not 2xx")
+    return spent / busy.answered * 1000, busy
+
+
+def alternated(contender: Contender, floor: Contender, headers: list[dict]) -> list[float]:
+    """Ratios of the contender's CPU per request to the floor's, in windows alternating floor, contender, floor, ...:
+    each contender window against the mean of the floor windows just before and just after it."""
+    floors = [busy_cpu(floor, headers, ALTERNATION_SECONDS)[0]]
+    ratios = []
+    for _ in range(ALTERNATIONS):
+        mine = busy_cpu(contender, headers, ALTERNATION_SECONDS)[0]
+        floors.append(busy_cpu(floor, headers, ALTERNATION_SECONDS)[0])
+        ratios.append(mine / ((floors[-2] + floors[-1]) / 2))
+    return ratios
 
 
 def median_row(contender: Contender) -> dict:
@@ -176,17 +204,38 @@ def main() -> None:
                    for n in range(OWNERS)]
         provider = everyone[5]
         load.post(provider.url, provider.body, headers, 16, WARM_SECONDS)  # every owner's accounts in the cache
+        floor = everyone[2]
         for round_no in range(1, ROUNDS + 1):
+            # The floor opens and closes each round, and its row is the mean of the two: the machine's speed drifts
+            # over a round (a quarter between rounds), and every ratio to the floor is taken within the round.
+            opening = measure(floor, headers, direct_p50, keep=False)
+            report(round_no, f"{floor.name}, opening", opening)
             for contender in everyone:
-                row = measure(contender, headers, direct_p50)
-                print(f"round {round_no}  {contender.name:<44} cpu/req {row['cpu_ms']:5.2f} ms   "
-                      f"c=1 p50/direct {row['p50_ratio']:4.2f}   c=16 {row['rps']:6.0f} req/s", flush=True)
+                if contender is not floor:
+                    report(round_no, contender.name, measure(contender, headers, direct_p50))
+            closing = measure(floor, headers, direct_p50, keep=False)
+            report(round_no, f"{floor.name}, closing", closing)
+            floor.rows.append({k: (opening[k] + closing[k]) / 2 for k in opening})
+        print(f"\nCPU against the floor in alternating {ALTERNATION_SECONDS} s windows ({ALTERNATIONS} per contender):",
+              flush=True)
+        for contender in everyone[everyone.index(floor) + 1:]:  # the floor under gevent and the service's rows
+            ratios = alternated(contender, floor, headers)
+            contender.alternated = statistics.median(ratios)
+            quartiles = statistics.quantiles(ratios, n=4)
+            print(f"{contender.name:<44} x floor {contender.alternated:4.2f} (quartiles {quartiles[0]:4.2f} to "
+                  f"{quartiles[2]:4.2f}; windows {' '.join(f'{r:4.2f}' for r in ratios)})", flush=True)
         summary(everyone)
     finally:
         for process, _ in started.values():
             stop(process)
         stop(standin)
     slow_upstream(folder, cert, key, {"Authorization": f"Bearer {login(exp_in=3600)}"})
+
+
+def report(round_no: int, name: str, row: dict) -> None:
+    """One measurement of one round."""
+    print(f"round {round_no}  {name:<52} cpu/req {row['cpu_ms']:5.2f} ms   c=1 p50/direct {row['p50_ratio']:4.2f}   "
+          f"c=16 {row['rps']:6.0f} req/s", flush=True)
 
 
 def wait_for_standin(url: str, cert: str) -> None:
@@ -207,11 +256,13 @@ def summary(everyone: list[Contender]) -> None:
     def paired(contender: Contender, reference: Contender, figure: str) -> float:
         return statistics.median(r[figure] / ref[figure] for r, ref in zip(contender.rows, reference.rows, strict=True))
 
-    print(f"\nmedian of {ROUNDS} rounds | CPU per request (c=16) | x floor | c=1 p50 / direct | c=16 req/s | "
-          "x seed (default gunicorn) | x seed (gthread 2x8)")
+    print(f"\nmedian of {ROUNDS} rounds | CPU per request (c=16) | x floor | x floor, alternating | c=1 p50 / direct | "
+          "c=16 req/s | x seed (default gunicorn) | x seed (gthread 2x8)")
     for contender in everyone:
         row = median_row(contender)
+        alternating = "1.00" if contender is floor else f"{contender.alternated:4.2f}" if contender.alternated else "-"
         print(f"{contender.name:<44} | {row['cpu_ms']:5.2f} ms | {paired(contender, floor, 'cpu_ms'):4.2f} | "
+              f"{alternating:>4} | "
               f"{row['p50_ratio']:4.2f} | {row['rps']:6.0f} | {paired(contender, seed_default, 'rps'):4.1f} | "
               f"{paired(contender, seed_floor_workers, 'rps'):4.1f}", flush=True)
 
