@@ -34,8 +34,9 @@ class FileState:
 
     def _read(self, path: str) -> Any | None:
         try:
-            with open(path, encoding="utf-8") as handle:
-                entry = json.load(handle)
+            # Unbuffered bytes: a cached entry is read whole, and a text wrapper around it costs more than the parse.
+            with open(path, "rb", buffering=0) as handle:
+                entry = json.loads(handle.read())
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
