@@ -66,11 +66,12 @@ class AccountDirectory:
     def _accounts_key(self, owner_id: str, provider: str | None) -> str | None:
         # The owner's generation changes on every account webhook, which orphans older entries. Without the
         # state (Redis down) there is no key: StackOne, the record, is asked live.
+        owner = owner_key(owner_id)
         try:
-            generation = self._state.get(f"accounts-gen:{owner_key(owner_id)}") or "0"
+            generation = self._state.get(f"accounts-gen:{owner}") or "0"
         except StateUnavailable:
             return None
-        return f"accounts:{owner_key(owner_id)}:{generation}:{provider or '*'}"
+        return f"accounts:{owner}:{generation}:{provider or '*'}"
 
     def account(self, account_id: str) -> Account | None:
         """One account by id (not cached: ownership is checked against StackOne's current answer)."""
