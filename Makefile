@@ -33,6 +33,7 @@ bench: $(VENV)/.dev
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make bench: installing wrk (Debian)" && apt-get install -y -qq wrk >/dev/null 2>&1; } || \
 	  echo "make bench: wrk not installed (apt-get install wrk); using the Python load generator"
+	$(BIN)/python bench/limit_memory.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/proxy_floor.py

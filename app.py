@@ -21,6 +21,7 @@ from serving.deadline import init_deadline
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_state
+from views.framing import init_framing
 from views.json_body import MAX_BODY_BYTES
 
 
@@ -68,6 +69,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     register_problem_handlers(app)
     init_access_log(app)
     init_deadline(app, settings.request_deadline, trust_proxy=settings.trusted_proxy_count > 0)
+    init_framing(app)
     init_metrics(app, settings, observer.listeners)
     init_cross_origin(app, settings)
     from browserkit import bp as browserkit_bp
@@ -85,7 +87,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
-    init_owner_limit(app, settings)
+    init_owner_limit(app, settings, outage=getattr(state, "outage", None))
     if settings.trusted_proxy_count:
         # Behind a load balancer or nginx: the client's address, scheme and host from X-Forwarded-*, trusting
         # exactly that many hops (the access log, the rate limit's diagnostics and the origin check see them).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,8 @@ from urllib.parse import urlencode, urlsplit
 from identity.owner import Owner
 from policy import AccountLookup, Action, Decision, SessionRequest, decide
 from stackone.client import StackOneClient
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,16 +70,32 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 def safe_link(url: str | None, *, trusted: tuple[str, ...]) -> bool:
-    """True for an https URL, or an http URL on a configured StackOne origin (the sandbox); never javascript: etc."""
+    """True for a URL on one of the trusted origins (StackOne's hub, its API): never another host, never javascript:.
+
+    A link we pass on is a page our user is sent to with a live session token in it: it must be StackOne's.
+    """
     if not url or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         return False
     try:
         scheme, host = _origin(url)
     except ValueError:
         return False
-    if not host:
-        return False
-    return scheme == "https" or (scheme == "http" and (scheme, host) in {_origin(t) for t in trusted})
+    return bool(host) and scheme in ("https", "http") and (scheme, host) in {_origin(t) for t in trusted}
+
+
+def auth_link(offered: str | None, token: str, *, hub_url: str, api_url: str) -> str:
+    """StackOne's auth_link_url when it is on the hub's or the API's origin; otherwise one built on STACKONE_HUB_URL."""
+    if safe_link(offered, trusted=(hub_url, api_url)):
+        return offered
+    if offered:
+        try:
+            host = urlsplit(offered).netloc[:100]
+        except ValueError:
+            host = "?"
+        # The host only: the link itself carries the session token.
+        log.warning("StackOne's auth_link_url is not on STACKONE_HUB_URL's or the API's origin (host %r); "
+                    "passing on a link built from STACKONE_HUB_URL instead", host)
+    return f"{hub_url}?{urlencode({'token': token})}"
 
 
 def open_session(
@@ -93,7 +112,6 @@ def open_session(
     decision = decide(owner, request, accounts)
     started = datetime.now(UTC)
     session = client.create_connect_session(session_payload(owner, request, decision, metadata))
-    link = session.auth_link_url if safe_link(session.auth_link_url, trusted=(hub_url, api_url)) else None
-    link = link or f"{hub_url}?{urlencode({'token': session.token})}"
+    link = auth_link(session.auth_link_url, session.token, hub_url=hub_url, api_url=api_url)
     expires_at = started + timedelta(seconds=request.expires_in)
     return IssuedSession(decision, session.token, link, request.expires_in, expires_at, session.id)

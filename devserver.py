@@ -62,7 +62,7 @@ def demo_environment(port: int, sandbox_port: int, mode: str = "jwt", page_port:
         "STATE_DIR": tempfile.mkdtemp(prefix="stackone-connect-demo-"),
         "PORT": str(port),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",  # a person reads these; a fleet gets JSON
-        # The demo page (examples/legacy_flask_app) is a sibling origin: the README's second layout.
+        # The demo page (examples/legacy_flask_app) is a sibling origin: docs/browser.md's second layout.
         "CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{page_port}",
     }
     # The example app signs its own session with LEGACY_SECRET_KEY, and (bearer mode) the page's JWTs.
@@ -95,7 +95,7 @@ def banner(port: int, sandbox_port: int, login: str, mode: str = "jwt", page_por
   StackOne is played by the local sandbox on http://127.0.0.1:{sandbox_port}, and every
   caller is the demo organisation "Demo Org" (org_id demo-org), logged in with
   {who}.
-  Set STACKONE_API_KEY and OWNER_AUTH (see README) to run for real.
+  Set STACKONE_API_KEY and OWNER_AUTH (see docs/configuration.md) to run for real.
 {line}
 Try it:
 

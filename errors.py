@@ -119,12 +119,24 @@ class PayloadTooLarge(ServiceError):
     title = "Request body too large"
 
 
+class UnsupportedTransferCoding(ServiceError):
+    """The body is sent in a transfer coding (gzip, deflate, ...) the service does not decode (RFC 9112 6.1)."""
+
+    status = 501
+    code = "unsupported_transfer_coding"
+    title = "Transfer coding not supported"
+
+
 class SessionNotFound(ServiceError):
-    """No such connect session for this owner (unknown, expired, or minted for someone else)."""
+    """No such connect session for this owner (unknown, expired, or minted for someone else): one answer for all."""
 
     status = 404
     code = "session_not_found"
     title = "Session not found"
+
+    def __init__(self, detail: str | None = None, **kwargs) -> None:
+        # A token's holder learns nothing of whose session it is: the same words whether StackOne knows it or not.
+        super().__init__(detail or "No such session was minted for your organisation", **kwargs)
 
 
 class StateUnavailable(ServiceError):

@@ -1,4 +1,4 @@
-"""gunicorn's entry point: `gunicorn wsgi:app`."""
-from app import create_app
+"""gunicorn's entry point: `gunicorn -c gunicorn.conf.py wsgi:app` (or any config that imports our settings)."""
+from serving.entry import load_app
 
-app = create_app()
+app = load_app()

@@ -13,7 +13,7 @@ from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequest
 bp = Blueprint("contract", __name__)
 EXTENSION = "stackone_connect_openapi"
 
-# Problem codes each kind of route may answer, by status (the README's errors table, per operation).
+# Problem codes each kind of route may answer, by status (docs/api.md's errors table, per operation).
 # A request that waited in a queue past its REQUEST_DEADLINE (serving.deadline) is refused before its login is read.
 LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"], 503: ["service_busy"]}
 BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["request_timeout"],

@@ -3,6 +3,7 @@ ambient cookie, a check that every state-changing request comes from an origin w
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, request
@@ -59,7 +60,19 @@ def init_cross_origin(app: Flask, settings: Settings) -> None:
         CORS(app, resources={BROWSER_ROUTES: {}}, origins=list(settings.cors_allowed_origins),
              methods=["GET", "POST", "DELETE"], allow_headers=ALLOWED_HEADERS, expose_headers=["X-Request-ID"],
              # A cookie is only sent cross-origin with credentials; a bearer token needs none, so none are allowed.
-             supports_credentials=settings.owner_auth == "flask-session", max_age=600)
+             supports_credentials=settings.owner_auth == "flask-session", max_age=600,
+             # flask-cors sends its headers to a request with no Origin too, naming a configured origin to anyone
+             # who asks; only a request from an allowed origin learns that it is allowed.
+             always_send=False)
+        browser_route = re.compile(BROWSER_ROUTES)
+
+        @app.after_request
+        def _vary_on_origin(response):
+            # The answer differs by Origin (headers or none): a cache in front must keep one copy per Origin,
+            # or a copy made for a request without one is served to an allowed page (the kit's files are cached).
+            if browser_route.fullmatch(request.path):
+                response.vary.add("Origin")
+            return response
     if settings.owner_auth != "flask-session":
         return
     trusted = frozenset(settings.cors_allowed_origins)

@@ -2,7 +2,8 @@
 
 Under gunicorn, gunicorn.conf.py prepares prometheus-client's multiprocess directory before the workers start and
 marks dead workers, so one scrape sees the sum of all workers. /metrics answers only on the METRICS_BIND listener
-(a separate, internal port), never on the public one. No label carries an owner id, a token or free text.
+(a separate, internal socket, told by the socket itself: serving/listeners.py), never on the public one; that
+listener answers /metrics and /healthz and nothing else. No label carries an owner id, a token or free text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask, Response, abort, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from config import Settings
+from serving.listeners import METRICS_PATHS, on_metrics_listener
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"])
@@ -48,15 +50,15 @@ def webhook_event_label(event: object) -> str:
     return event if isinstance(event, str) and event in KNOWN_EVENTS else "other"
 
 
-def metrics_port(settings: Settings) -> str | None:
-    """The port of METRICS_BIND (host:port), or None when metrics are off."""
-    return settings.metrics_bind.rsplit(":", 1)[1] if settings.metrics_bind else None
-
-
 def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
     """Count every request and StackOne call; serve /metrics on the metrics listener only."""
     listeners.append(record_stackone_call)
-    port = metrics_port(settings)
+
+    @app.before_request
+    def _metrics_listener_serves_only_metrics():
+        # The internal listener is for the scraper: the API is not served there, whatever a proxy forwards.
+        if on_metrics_listener(request.environ) and request.path not in METRICS_PATHS:
+            abort(404)
 
     @app.after_request
     def _count(response):
@@ -77,8 +79,7 @@ def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
     @app.get("/metrics")
     def scrape():
         """Prometheus' text format, summed over every worker; 404 anywhere but on METRICS_BIND."""
-        # SERVER_PORT is the listener the connection arrived on (gunicorn sets it from the socket), not a header.
-        if port is None or request.environ.get("SERVER_PORT") != port:
+        if not settings.metrics_bind or not on_metrics_listener(request.environ):
             abort(404)
         registry = CollectorRegistry()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -26,7 +26,7 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     pending, or expired once its lifetime is over (an attempt still pending then can no longer complete).
     """
     if details.origin_owner_id is None or details.origin_owner_id != owner.id:
-        raise SessionNotFound("No such session was minted for your organisation")
+        raise SessionNotFound()
     now = now or datetime.now(UTC)
     created = instant(details.created_at)
     if created is not None and details.expires_in is not None:

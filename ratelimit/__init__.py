@@ -2,7 +2,7 @@
 
 StackOne allows one API key 1,000 requests a minute, and every tenant shares the key: one owner must not spend it.
 The key is the owner resolved from the login, so the limit comes after authentication (an anonymous caller gets
-its 401, never a 429). Without Redis the counts are per process, which the README says.
+its 401, never a 429). Without Redis the counts are per process, which docs/operating.md says.
 
 The limits library is used directly rather than through flask-limiter: a profile of the default configuration put
 flask-limiter's per-request bookkeeping (resolving, filtering and exempting limits) at 14% of a worker's CPU, against
@@ -23,10 +23,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 from config import Settings
 from errors import ServiceError, Unauthorized
-from ratelimit.memory import SweptMemoryStorage
+from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
 from services import current_owner
 from stackone.directory import owner_key
-from state.redis_state import warn_unavailable
+from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ OWNER_ROUTES = frozenset({
     "sessions.create_connect_session", "sessions.create_auth_link", "sessions.connect_session_status",
     "accounts.list_accounts", "accounts.disconnect_account", "providers.list_providers",
 })
-RETRY_REDIS_AFTER = 5.0  # seconds of per-process counting after Redis failed, before asking it again
 
 
 class RateLimited(ServiceError):
@@ -49,24 +48,26 @@ class RateLimited(ServiceError):
 class OwnerLimit:
     """Counts each owner's requests against OWNER_RATE_LIMIT, in Redis when configured, else in this process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, outage: Outage | None = None) -> None:
+        # Shared with the app's Redis state: a failure either of them saw spares the other its timeout.
+        self.outage = outage or Outage()
         self.rules: list[RateLimitItem] = parse_many(settings.owner_rate_limit)
         # Also the fallback while Redis is down: counting per process rather than refusing everyone or no one.
-        self._local = MovingWindowRateLimiter(SweptMemoryStorage())
+        self._local = MovingWindowRateLimiter(SweptMemoryStorage(max_keys=MAX_TRACKED_OWNERS * len(self.rules)))
         self._shared = None
         if settings.redis_url:
             self._shared = MovingWindowRateLimiter(storage_from_string(
                 settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True,
                 socket_timeout=settings.redis_timeout, socket_connect_timeout=settings.redis_timeout))
-        self._redis_retry_at = 0.0
 
     def take(self, owner_key: str) -> tuple[RateLimitItem, int] | None:
         """Count one request for the owner: None when allowed, else the rule it broke and the seconds to wait."""
-        if self._shared is not None and time.monotonic() >= self._redis_retry_at:
+        # While Redis is failing (the state's failures count too), counted in this process without asking it.
+        if self._shared is not None and not self.outage.ongoing():
             try:
                 return self._count(self._shared, owner_key)
             except StorageError as exc:
-                self._redis_failed(exc)
+                self.outage.failed(exc.storage_error)
         return self._count(self._local, owner_key)
 
     def _count(self, limiter: MovingWindowRateLimiter, owner_key: str) -> tuple[RateLimitItem, int] | None:
@@ -78,16 +79,12 @@ class OwnerLimit:
                 return rule, max(1, min(math.ceil(reset_at - time.time()), window))  # never more than the window
         return None
 
-    def _redis_failed(self, exc: StorageError) -> None:
-        self._redis_retry_at = time.monotonic() + RETRY_REDIS_AFTER
-        warn_unavailable(exc.storage_error)
 
-
-def init_owner_limit(app: Flask, settings: Settings) -> OwnerLimit | None:
+def init_owner_limit(app: Flask, settings: Settings, outage: Outage | None = None) -> OwnerLimit | None:
     """Apply the shared per-owner limit (OWNER_RATE_LIMIT; empty: no limit) to the owner routes, after login."""
     if not settings.owner_rate_limit:
         return None
-    limit = OwnerLimit(settings)
+    limit = OwnerLimit(settings, outage)
 
     # Registered after the other hooks: the deadline and the origin check come first.
     @app.before_request

@@ -1,8 +1,9 @@
 """gunicorn's gevent worker, with a deadline on reading a request body and problem+json for malformed HTTP.
 
-Why gevent: a slow client then holds a cheap greenlet, not one of a few threads (measured in the README:
+Why gevent: a slow client then holds a cheap greenlet, not one of a few threads (measured in docs/operating.md:
 40 half-sent requests took gthread 2x8 off the air; 400 left this worker's /healthz at a few milliseconds).
-gunicorn itself bounds the header read by `keepalive`; this worker bounds the body read.
+gunicorn itself bounds the header read by `keepalive`; this worker bounds the body read, refuses a chunk that cannot
+fit the body limit as soon as its size line arrives, and stamps each request with the listener it arrived on.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import os
 import uuid
 
 import gevent
+import gevent.local
 from gunicorn import util
 from gunicorn.http import errors as http_errors
+from gunicorn.http.body import ChunkedReader
 from gunicorn.workers.ggevent import GeventWorker
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from problems import PROBLEM_TYPE
+from serving.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
+from views.json_body import MAX_BODY_BYTES
 
 DEFAULT_BODY_TIMEOUT = 10.0
 # A closing connection reads off (and drops) at most this much of what the client is still sending.
@@ -71,6 +77,30 @@ class DeadlineInput:
         return iter(self.readlines())
 
 
+def bound_chunk_sizes(body, limit: int) -> None:
+    """Make a chunked body refuse (413) the moment its declared chunk sizes add up past `limit`.
+
+    gunicorn reads a chunk's size line, then waits for that many bytes: a declared size the body limit cannot hold
+    would hold the connection until the read deadline. The reader calls parse_chunk_size through its instance, so
+    the bound is set on this request's reader alone.
+    """
+    reader = getattr(body, "reader", None)
+    if not isinstance(reader, ChunkedReader):
+        return
+    parse = reader.parse_chunk_size
+    declared = 0
+
+    def bounded(unreader, data=None):
+        nonlocal declared
+        size, rest = parse(unreader, data)
+        declared += size
+        if declared > limit:
+            raise RequestEntityTooLarge()
+        return size, rest
+
+    reader.parse_chunk_size = bounded
+
+
 def problem_response(status: int, code: str, title: str) -> bytes:
     """A complete HTTP/1.1 problem+json response that closes the connection."""
     request_id = uuid.uuid4().hex
@@ -90,8 +120,14 @@ class ServiceWorker(GeventWorker):
         super().load_wsgi()
         app = self.wsgi
         seconds = float(os.environ.get("BODY_READ_TIMEOUT") or DEFAULT_BODY_TIMEOUT)
+        # The listener each greenlet's current request arrived on (handle_request sets it from the socket).
+        current = self._current_listener = gevent.local.local()
+        metrics_names = metrics_socket_names()
 
         def served(environ, start_response):
+            name = getattr(current, "name", None)
+            environ[LISTENER_KEY] = PUBLIC if name is None else listener_kind(name, metrics_names)
+            bound_chunk_sizes(environ["wsgi.input"], MAX_BODY_BYTES)
             environ["wsgi.input"] = DeadlineInput(environ["wsgi.input"], seconds)
 
             def start(status, headers, exc_info=None):
@@ -109,6 +145,8 @@ class ServiceWorker(GeventWorker):
 
     def handle_request(self, listener_name, req, sock, addr):
         """Serve one request; when the response closes the connection, close it gracefully."""
+        # listener_name is the accepting socket's own address: what served() tells the metrics listener by.
+        self._current_listener.name = listener_name
         try:
             return super().handle_request(listener_name, req, sock, addr)
         except StopIteration:

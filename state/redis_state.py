@@ -16,7 +16,39 @@ log = logging.getLogger(__name__)
 # Keys that are set "until replaced" still expire: nothing this service writes is meant to outlive a month.
 LONGEST_TTL = 30 * 24 * 3600
 WARN_EVERY = 30.0  # seconds between "Redis is unavailable" lines, per process
+RETRY_AFTER = 5.0  # seconds after a Redis failure during which this process does not ask Redis again
 _last_warning = 0.0  # shared by the state and the rate limit: one outage, one line per interval
+
+
+class Outage:
+    """An app's view of Redis: after one failure, nothing asks it again for RETRY_AFTER seconds.
+
+    A hung Redis (it accepts, never answers) costs a full REDIS_TIMEOUT per question: without this a mint asked up to
+    three times (the limit, the account cache, the session record). One per app, shared by its state and its rate
+    limit, so one timeout per interval is the whole cost, and the first question after it finds out if Redis is back.
+    """
+
+    def __init__(self, retry_after: float = RETRY_AFTER) -> None:
+        self.retry_after = retry_after
+        self._until = 0.0
+
+    def ongoing(self) -> bool:
+        """True while a recent failure says not to ask Redis."""
+        return time.monotonic() < self._until
+
+    def failed(self, exc: Exception) -> None:
+        """Redis failed just now: stop asking for a while, and say so (throttled)."""
+        self._until = time.monotonic() + self.retry_after
+        warn_unavailable(exc)
+
+    def recovered(self) -> None:
+        """An answer came: ask again at once."""
+        self._until = 0.0
+
+
+
+class RecentFailure(redis.ConnectionError):
+    """Not asked: Redis failed less than RETRY_AFTER seconds ago (as this app saw it)."""
 
 
 def warn_unavailable(exc: Exception) -> None:
@@ -33,7 +65,8 @@ def warn_unavailable(exc: Exception) -> None:
 class RedisState:
     """Implements state.SharedState on Redis; a Redis failure raises StateUnavailable (callers decide to degrade)."""
 
-    def __init__(self, url: str, *, prefix: str, timeout: float) -> None:
+    def __init__(self, url: str, *, prefix: str, timeout: float, outage: Outage | None = None) -> None:
+        self.outage = outage or Outage()
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                            health_check_interval=15)
         self._prefix = prefix.rstrip(":") + ":"
@@ -42,13 +75,20 @@ class RedisState:
         return self._prefix + key
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
-        warn_unavailable(exc)
+        if not isinstance(exc, RecentFailure):
+            self.outage.failed(exc)
         return StateUnavailable("Shared state (Redis) is unavailable; try again shortly", headers={"Retry-After": "5"})
+
+    def _ask(self, command: str, *args, **kwargs) -> Any:
+        # One question to Redis, unless this process saw it fail moments ago (then refused without waiting).
+        if self.outage.ongoing():
+            raise RecentFailure("Redis failed moments ago")
+        return getattr(self._redis, command)(*args, **kwargs)
 
     def get(self, key: str) -> Any | None:
         """The value, or None when absent or not JSON."""
         try:
-            raw = self._redis.get(self._key(key))
+            raw = self._ask("get", self._key(key))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
         if raw is None:
@@ -61,31 +101,32 @@ class RedisState:
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store value (as JSON) for ttl seconds, or until replaced (capped at a month)."""
         try:
-            self._redis.set(self._key(key), json.dumps(value, separators=(",", ":")), ex=_seconds(ttl))
+            self._ask("set", self._key(key), json.dumps(value, separators=(",", ":")), ex=_seconds(ttl))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
         """SET NX EX: one winner across every worker on every host."""
         try:
-            return bool(self._redis.set(self._key(key), json.dumps(value), ex=_seconds(ttl), nx=True))
+            return bool(self._ask("set", self._key(key), json.dumps(value), ex=_seconds(ttl), nx=True))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
     def delete(self, key: str) -> None:
         """Remove the key if present."""
         try:
-            self._redis.delete(self._key(key))
+            self._ask("delete", self._key(key))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
     def ping(self) -> str | None:
-        """None when Redis answers, else the reason (for readiness)."""
+        """None when Redis answers, else the reason (for readiness). Always asks: it is how recovery is seen."""
         try:
             self._redis.ping()
         except redis.RedisError as exc:
             self._unavailable(exc)
             return f"Redis is unreachable ({type(exc).__name__})"
+        self.outage.recovered()
         return None
 
 

@@ -35,18 +35,23 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> N
     raise RuntimeError(f"{url} did not answer within {seconds}s")
 
 
-def start(args: list[str], env: dict[str, str], log: Path, runner: tuple[str, ...] = ()) -> subprocess.Popen:
-    """Start a process from the project folder with a clean-ish environment, output to a log file.
+def clean_environment() -> dict[str, str]:
+    """This process's environment without any of the service's settings (a developer's shell changes nothing)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("STACKONE_", "OWNER_", "LEGACY_", "SANDBOX_", "GUNICORN_", "WEB_CONCURRENCY", "REDIS_",
+                                 "CORS_", "TRUSTED_PROXY", "EXAMPLE_", "DEMO_PAGE_PORT", "METRICS_BIND", "BIND",
+                                 "BODY_READ_TIMEOUT"))}
+
+
+def start(args: list[str], env: dict[str, str], log: Path, runner: tuple[str, ...] = (),
+          cwd: Path = ROOT) -> subprocess.Popen:
+    """Start a process (from the project folder unless told) with a clean-ish environment, output to a log file.
 
     `runner` goes before the interpreter (the bench runs workers under valgrind that way).
     """
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("STACKONE_", "OWNER_", "LEGACY_", "SANDBOX_", "GUNICORN_", "WEB_CONCURRENCY", "REDIS_",
-                                 "CORS_", "TRUSTED_PROXY", "EXAMPLE_", "DEMO_PAGE_PORT",
-                                 "BODY_READ_TIMEOUT"))}
     handle = open(log, "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([*runner, sys.executable, *args], cwd=ROOT, env={**base, **env}, stdout=handle,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen([*runner, sys.executable, *args], cwd=cwd, env={**clean_environment(), **env},
+                            stdout=handle, stderr=subprocess.STDOUT)
 
 
 def stop(process: subprocess.Popen) -> None:

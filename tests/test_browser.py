@@ -21,7 +21,7 @@ LEGACY_KEY = "legacy-browser-secret-0123456789"
 JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
 @contextmanager
 def deployment(tmp_path, mode: str, open_with: str = "hub"):
-    """Sandbox, service and the example app on three loopback ports, wired as the README's sibling layout."""
+    """Sandbox, service and the example app on three loopback ports, wired as docs/browser.md's sibling layout."""
     sandbox_port, service_port, page_port = free_port(), free_port(), free_port()
     sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
     page_url = f"http://127.0.0.1:{page_port}"

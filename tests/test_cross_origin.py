@@ -149,3 +149,14 @@ def test_without_a_trusted_proxy_forwarded_headers_are_ignored(cookie_client, st
 def test_a_garbled_origin_is_refused_not_a_500(cookie_client, stackone, origin):
     response = cookie_client.post("/stackone_connect_sessions", json={}, headers={"Origin": origin})
     assert (response.status_code, response.get_json()["code"]) == (403, "origin_not_allowed")
+
+
+@pytest.mark.parametrize("origin", [None, "", "http://evil.test"])
+def test_only_an_allowed_origin_learns_the_allowed_origin(cookie_client, origin):
+    headers = {} if origin is None else {"Origin": origin}
+    for response in (cookie_client.get("/stackone_accounts", headers=headers),
+                     cookie_client.options("/stackone_accounts", headers={**headers,
+                                                                         "Access-Control-Request-Method": "GET"})):
+        assert not [h for h in response.headers.keys() if h.lower().startswith("access-control")]
+        assert PAGE not in str(response.headers)
+        assert "Origin" in response.headers.get("Vary", "")  # a cache in front keeps one answer per Origin

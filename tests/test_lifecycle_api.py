@@ -182,3 +182,11 @@ def test_a_default_session_needs_no_record_and_expires_from_stackones_created_at
     just_now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=just_now))
     assert status_of(client).get_json()["status"] == "pending"
+
+
+def test_an_unknown_token_and_another_owners_token_get_the_same_answer(client, stackone):
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(owner="org-2"))
+    stackone.post(f"{API}/connect_sessions/authenticate", status=404, json={"message": "Session not found"})
+    answers = [status_of(client) for _ in range(2)]
+    bodies = [{k: v for k, v in a.get_json().items() if k != "requestId"} for a in answers]
+    assert [a.status_code for a in answers] == [404, 404] and bodies[0] == bodies[1]

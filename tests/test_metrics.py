@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from app import create_app
+from serving.listeners import LISTENER_KEY, METRICS
 from tests.helpers import API, JWT_SECRET, bearer, login, session_answer
 
 
@@ -22,26 +23,42 @@ def sample(text: str, name: str, **labels) -> float:
     return 0.0
 
 
+ON_METRICS_LISTENER = {LISTENER_KEY: METRICS}  # what gunicorn's worker stamps on a request from that socket
+
+
 @pytest.fixture
 def metered(env):
-    env["METRICS_BIND"] = "127.0.0.1:80"  # the test client's requests arrive on port 80
-    return create_app(env).test_client()
+    env["METRICS_BIND"] = "127.0.0.1:9100"
+    client = create_app(env).test_client()
+    client.scrape = lambda: client.get("/metrics", environ_overrides=ON_METRICS_LISTENER)
+    return client
 
 
 def test_the_metrics_answer_only_on_the_metrics_listener(client, metered):
-    assert client.get("/metrics").status_code == 404  # METRICS_BIND unset: off
-    assert metered.get("/metrics", base_url="http://localhost:8000").status_code == 404  # the public port
-    scrape = metered.get("/metrics")
+    assert client.get("/metrics", environ_overrides=ON_METRICS_LISTENER).status_code == 404  # METRICS_BIND unset
+    # Port, host and forwarded headers are the client's to choose: none of them is the metrics listener.
+    assert metered.get("/metrics", base_url="http://127.0.0.1:9100").status_code == 404
+    assert metered.get("/metrics", headers={"X-Forwarded-Host": "x:9100"}).status_code == 404
+    scrape = metered.scrape()
     assert scrape.status_code == 200 and scrape.mimetype == "text/plain"
 
 
+def test_the_metrics_listener_serves_nothing_but_the_scrape_and_liveness(metered, stackone):
+    minted = metered.post("/stackone_connect_sessions", json={}, headers=bearer(),
+                          environ_overrides=ON_METRICS_LISTENER)
+    assert (minted.status_code, minted.mimetype) == (404, "application/problem+json")
+    assert metered.get("/openapi.json", environ_overrides=ON_METRICS_LISTENER).status_code == 404
+    assert metered.get("/healthz", environ_overrides=ON_METRICS_LISTENER).status_code == 200
+    assert len(stackone.calls) == 0
+
+
 def test_requests_calls_decisions_and_refusals_are_counted(metered, stackone):
-    before = metered.get("/metrics").get_data(as_text=True)
+    before = metered.scrape().get_data(as_text=True)
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     metered.post("/stackone_connect_sessions", json={}, headers=bearer())
     metered.post("/stackone_connect_sessions", json={"originOwnerId": "x"}, headers=bearer())
     metered.get("/nowhere/secret-owner-id")
-    after = metered.get("/metrics").get_data(as_text=True)
+    after = metered.scrape().get_data(as_text=True)
 
     def delta(name, **labels):
         return sample(after, name, **labels) - sample(before, name, **labels)

@@ -72,3 +72,30 @@ def test_cors_preflights_are_not_counted(env, stackone):
         assert preflight.status_code == 200
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     assert client.post(URL, json={}, headers={**bearer(), "Origin": page}).status_code == 200
+
+
+def test_the_per_process_limit_tracks_at_most_max_keys_dropping_the_least_recently_counted():
+    from limits import parse_many
+    from limits.strategies import MovingWindowRateLimiter
+
+    storage = SweptMemoryStorage(max_keys=3)
+    limiter = MovingWindowRateLimiter(storage)
+    rule = parse_many("2/hour")[0]
+    for owner in ("a", "b", "c"):
+        limiter.hit(rule, "owner", owner)
+    limiter.hit(rule, "owner", "a")  # a is now the most recent; b the least
+    limiter.hit(rule, "owner", "d")
+    tracked = {key.split("/")[2] for key in storage.events}
+    assert tracked == {"a", "c", "d"}
+    assert not limiter.hit(rule, "owner", "a")  # a kept its count: its third request this hour is refused
+    assert limiter.hit(rule, "owner", "b")  # b was forgotten: counted afresh
+
+
+def test_the_default_cap_bounds_the_owners_one_worker_tracks(env):
+    from ratelimit import OwnerLimit
+    from ratelimit.memory import MAX_TRACKED_OWNERS
+
+    limit = OwnerLimit(create_app(env).extensions["stackone_connect"].settings)
+    for n in range(MAX_TRACKED_OWNERS + 500):
+        assert limit.take(f"owner-{n}") is None
+    assert len(limit._local.storage.events) == MAX_TRACKED_OWNERS * len(limit.rules)

@@ -1,4 +1,4 @@
-"""The README's one-origin layout, run for real: nginx with deploy/nginx/stackone-connect.conf unchanged, in front
+"""docs/browser.md's one-origin layout, run for real: nginx with deploy/nginx/stackone-connect.conf unchanged, in front
 of gunicorn (flask-session mode) and the legacy example app, all on loopback."""
 
 from __future__ import annotations

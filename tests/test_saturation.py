@@ -1,4 +1,4 @@
-"""A saturated service, for real: nginx (the README's snippet) in front of one gevent worker that takes two
+"""A saturated service, for real: nginx (docs/browser.md's snippet) in front of one gevent worker that takes two
 connections at a time, StackOne slow. Requests that waited out their REQUEST_DEADLINE in the queue are answered at
 once with 503 service_busy instead of being served late, and never reach StackOne."""
 

@@ -3,6 +3,7 @@ oversized bodies, malformed HTTP and forged log lines."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -119,14 +120,53 @@ def test_a_malformed_chunked_session_body_is_400_after_login_and_401_before(stac
     assert calls(sandbox_url) == before
 
 
-@pytest.mark.parametrize("body", ["ffffffffffffffffffff\r\nabc", "10\r\nabc"], ids=["huge-chunk-size", "truncated"])
-def test_a_stalled_chunked_body_is_answered_408_at_the_read_deadline(stack, body):
+def test_a_stalled_chunked_body_is_answered_408_at_the_read_deadline(stack):
     port, _, _ = stack
     took, raw, closed = exchange(port, f"POST /stackone_webhooks HTTP/1.1\r\nHost: x\r\n{JSON}"
-                                       f"Transfer-Encoding: chunked\r\n\r\n{body}".encode())
+                                       "Transfer-Encoding: chunked\r\n\r\n10\r\nabc".encode())
     status, headers, problem = head(raw)
     assert (status, headers["content-type"], b'"request_timeout"' in problem) == (408, "application/problem+json", True)
     assert BODY_READ_TIMEOUT - 0.5 < took < BODY_READ_TIMEOUT + 3 and closed
+
+
+@pytest.mark.parametrize("first", ["ffffffffffffffffffff", "10001", "8000\r\n" + "x" * 0x8000 + "\r\n8001"],
+                         ids=["huge", "one-over", "second-chunk-over"])
+@pytest.mark.parametrize("path", ["/stackone_webhooks", "/stackone_connect_sessions"])
+def test_a_chunk_that_cannot_fit_is_413_as_soon_as_its_size_line_arrives(stack, first, path):
+    port, sandbox_url, _ = stack
+    before = calls(sandbox_url)
+    # The client sends the size line and a few bytes, then waits: the answer must come without the rest.
+    took, raw, closed = exchange(port, f"POST {path} HTTP/1.1\r\nHost: x\r\n{JSON}Authorization: Bearer {login()}\r\n"
+                                       f"Transfer-Encoding: chunked\r\n\r\n{first}\r\nabc".encode())
+    status, headers, problem = head(raw)
+    assert (status, headers["content-type"]) == (413, "application/problem+json")
+    assert json.loads(problem)["maxBytes"] == 65536
+    assert took < BODY_READ_TIMEOUT - 0.5 and closed  # not held until the read deadline
+    assert calls(sandbox_url) == before
+
+
+@pytest.mark.parametrize("codings", ["gzip, chunked", "deflate, chunked", "x-custom, chunked"])
+def test_a_transfer_coding_the_service_does_not_decode_is_501(stack, codings):
+    port, sandbox_url, _ = stack
+    before = calls(sandbox_url)
+    _, raw, _ = exchange(port, f"POST /stackone_connect_sessions HTTP/1.1\r\nHost: x\r\n{JSON}"
+                               f"Authorization: Bearer {login()}\r\nTransfer-Encoding: {codings}\r\n\r\n"
+                               "2\r\n{}\r\n0\r\n\r\n".encode())
+    status, headers, problem = head(raw)
+    assert (status, headers["content-type"]) == (501, "application/problem+json")
+    assert b'"unsupported_transfer_coding"' in problem and raw.count(b"HTTP/1.1 ") == 1
+    assert calls(sandbox_url) == before
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/stackone_accounts//x"),
+                                              ("POST", "/stackone_connect_sessions//status"), ("GET", "//healthz")])
+def test_a_path_with_an_empty_segment_is_a_404_problem_not_a_redirect(stack, method, path):
+    port, _, _ = stack
+    _, raw, _ = exchange(port, f"{method} {path} HTTP/1.1\r\nHost: evil.test\r\nContent-Length: 0\r\n"
+                               "Connection: close\r\n\r\n".encode())
+    status, headers, problem = head(raw)
+    assert (status, headers["content-type"], "location" in headers) == (404, "application/problem+json", False)
+    assert b"evil.test" not in raw and b'"not_found"' in problem
 
 
 def test_an_oversized_body_is_413_and_the_connection_closes_cleanly(stack):

@@ -186,3 +186,15 @@ def test_events_for_another_owner_leave_this_owners_cache(env, stackone):
     deliver(client, body, stackone_signature(NEW_SECRET, body))
     client.post("/stackone_connect_sessions", json={"provider": "bamboohr"}, headers=bearer())
     assert sum(c.request.method == "GET" for c in stackone.calls) == 1
+
+
+def test_a_replay_at_the_very_end_of_the_freshness_window_is_still_a_duplicate(client, monkeypatch):
+    # sent_at 5 minutes ahead (the allowed skew): fresh until 24 h 5 min after receipt, so its mark must live as long.
+    ahead = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    body = event(sent_at=ahead)
+    signature = stackone_signature(NEW_SECRET, body)
+    assert deliver(client, body, signature).get_json()["status"] == "processed"
+    later = time.time() + 24 * 3600 + 4 * 60  # 24 h 4 min on: the event is still inside its window
+    monkeypatch.setattr("webhooks.events.time.time", lambda: later)
+    monkeypatch.setattr("state.files.time.time", lambda: later)
+    assert deliver(client, body, signature).get_json()["status"] == "duplicate"

@@ -16,6 +16,9 @@ log = logging.getLogger("webhooks")
 
 REPLAY_WINDOW = 24 * 3600
 CLOCK_SKEW = 5 * 60  # how far ahead of our clock a sent_at may be
+# An event stays fresh until sent_at + REPLAY_WINDOW, and sent_at may be CLOCK_SKEW ahead of its receipt: its mark
+# must outlive that, plus a minute for the hosts' (and Redis') clocks to disagree.
+REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
 ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
@@ -33,7 +36,7 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         return "stale"
     key = delivery_key(body)
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
-    if not state.add(key, 1, ttl=REPLAY_WINDOW):
+    if not state.add(key, 1, ttl=REPLAY_MARK_TTL):
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:

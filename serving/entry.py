@@ -1,0 +1,35 @@
+"""The WSGI app for wsgi.py: refused, in one line, under a gunicorn that did not read this service's settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from serving.gunicorn_settings import SETTINGS_MARKER
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+
+
+def read_our_settings() -> bool:
+    """True when this process's gunicorn master ran serving.gunicorn_settings' on_starting (or no gunicorn runs)."""
+    if "gunicorn.arbiter" not in sys.modules:
+        return True  # another WSGI server, or an import from Python: nothing to check
+    return os.environ.get(SETTINGS_MARKER) in (str(os.getpid()), str(os.getppid()))
+
+
+def load_app() -> Flask:
+    """create_app(), or gunicorn's AppImportError (printed as one line, then gunicorn stops) when misconfigured."""
+    if not read_our_settings():
+        from gunicorn.errors import AppImportError
+
+        # Without our settings gunicorn runs its sync worker, skips the configuration check and the metrics listener.
+        raise AppImportError(
+            f"refusing to start: gunicorn did not read this service's settings; start it with "
+            f"`gunicorn -c {CONFIG_FILE} wsgi:app` (or begin your own config file with "
+            "`from serving.gunicorn_settings import *`)")
+    from app import create_app
+
+    return create_app()
