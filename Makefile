@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # StackOne's <stackone-hub> web component, fetched from npm and integrity-checked (browserkit/vendor.py).
 HUB := browserkit/static/vendor/stackone-hub-1.11.4.js
+# StackOne's official TypeScript SDK (conformance/package-lock.json pins it and its integrity): the sandbox's judge.
+SDK := conformance/node_modules/@stackone/stackone-client-ts/package.json
 
 .PHONY: run test bench lint clean
 
@@ -21,10 +23,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 $(HUB): browserkit/vendor.py | $(BIN)/python
 	$(BIN)/python -m browserkit.vendor
 
+$(SDK): conformance/package.json conformance/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm (Node.js's package manager) is needed to fetch StackOne's SDK for the tests: apt-get install npm"; exit 1; }
+	cd conformance && npm ci --loglevel=error
+	touch $@
+
 run: $(VENV)/.runtime $(HUB)
 	$(BIN)/python devserver.py
 
-test: $(VENV)/.dev $(HUB)
+test: $(VENV)/.dev $(HUB) $(SDK)
 	$(BIN)/python -m pytest
 
 # wrk is the load generator when installed (C: it barely competes for the cores); the bench falls back to Python.

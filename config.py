@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -99,6 +100,45 @@ def _bind(raw: str) -> str | None:
     return raw
 
 
+SESSION_TYPES = ("production", "test")
+
+
+def _session_type(raw: str) -> str:
+    kind = raw.strip() or "production"
+    if kind not in SESSION_TYPES:
+        raise ConfigError(f"STACKONE_SESSION_TYPE must be production or test (got {raw[:40]!r})")
+    return kind
+
+
+def _connector_profiles(raw: str, enabled: frozenset[str] | None) -> dict[str, str]:
+    """STACKONE_CONNECTOR_PROFILES: provider=profile_id pairs, comma-separated, each provider once."""
+    profiles: dict[str, str] = {}
+    if not raw.strip():
+        return profiles
+    for pair in raw.split(","):
+        provider, sep, profile = pair.partition("=")
+        if not sep or not provider or not profile or any(ch.isspace() for ch in pair) or "=" in profile:
+            raise ConfigError(f"STACKONE_CONNECTOR_PROFILES must be provider=profile_id pairs separated by commas, "
+                              f"with no spaces (got {pair[:60]!r})")
+        provider = provider.lower()
+        if provider in profiles:
+            raise ConfigError(f"STACKONE_CONNECTOR_PROFILES names {provider!r} twice")
+        if enabled is not None and provider not in enabled:
+            raise ConfigError(f"STACKONE_CONNECTOR_PROFILES names {provider!r}, which is not in "
+                              "STACKONE_ENABLED_PROVIDERS")
+        profiles[provider] = profile
+    return profiles
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) URL with a host: 'api.stackone.com' alone would make every call fail as 'StackOne answered'."""
+    raw = env.get(name, "").strip() or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(ch.isspace() for ch in raw):
+        raise ConfigError(f"{name} must be an http:// or https:// URL with a host, like {default} (got {raw[:80]!r})")
+    return raw
+
+
 def _log_format(raw: str) -> str:
     kind = raw.strip().lower() or "json"
     if kind not in ("json", "text"):
@@ -149,6 +189,8 @@ class Settings:
     metrics_bind: str | None = None
     log_level: str = "INFO"
     log_format: str = "json"
+    session_type: str = "production"
+    connector_profiles: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, login_required: bool = True) -> Settings:
@@ -193,15 +235,16 @@ class Settings:
         # without them a cached "no account yet" would send the next user to create a duplicate.
         default_account_ttl = 60 if webhook_secrets else 0
         enabled = _split(env.get("STACKONE_ENABLED_PROVIDERS"))
+        enabled_providers = frozenset(p.lower() for p in enabled) if enabled else None
         return cls(
             stackone_api_key=api_key,
             owner_auth=owner_auth,
-            stackone_api_url=(env.get("STACKONE_API_URL", "").strip() or cls.stackone_api_url).rstrip("/"),
-            stackone_hub_url=env.get("STACKONE_HUB_URL", "").strip() or cls.stackone_hub_url,
+            stackone_api_url=_base_url(env, "STACKONE_API_URL", cls.stackone_api_url).rstrip("/"),
+            stackone_hub_url=_base_url(env, "STACKONE_HUB_URL", cls.stackone_hub_url),
             stackone_timeout=(timeout := _number(env, "STACKONE_TIMEOUT", 10.0, minimum=0.1)),
             # A little over one call's timeout: a caller waits at most this long, whatever the retries.
             request_deadline=_number(env, "REQUEST_DEADLINE", timeout + 2, minimum=0.1),
-            enabled_providers=frozenset(p.lower() for p in enabled) if enabled else None,
+            enabled_providers=enabled_providers,
             connectors_cache_ttl=int(_number(env, "CONNECTORS_CACHE_TTL", 300)),
             account_cache_ttl=int(_number(env, "ACCOUNT_CACHE_TTL", default_account_ttl)),
             state_dir=env.get("STATE_DIR", "").strip()
@@ -228,4 +271,6 @@ class Settings:
             metrics_bind=_bind(env.get("METRICS_BIND", "").strip()),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
             log_format=_log_format(env.get("LOG_FORMAT", "")),
+            session_type=_session_type(env.get("STACKONE_SESSION_TYPE", "")),
+            connector_profiles=_connector_profiles(env.get("STACKONE_CONNECTOR_PROFILES", ""), enabled_providers),
         )

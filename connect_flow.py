@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -46,8 +47,20 @@ class IssuedSession:
         return body
 
 
-def session_payload(owner: Owner, request: SessionRequest, decision: Decision, metadata: dict) -> dict[str, Any]:
-    """The POST /connect_sessions body: owner from the login, the rest from the decision and request."""
+@dataclass(frozen=True)
+class SessionSettings:
+    """What the operator decides for every session: StackOne's session type, metadata, hub and connector profiles."""
+
+    metadata: dict
+    hub_url: str
+    api_url: str
+    session_type: str = "production"
+    connector_profiles: Mapping[str, str] = field(default_factory=dict)
+
+
+def session_payload(owner: Owner, request: SessionRequest, decision: Decision, settings: SessionSettings
+                    ) -> dict[str, Any]:
+    """The POST /connect_sessions body: owner from the login, the rest from the decision, request and settings."""
     payload: dict[str, Any] = {
         "origin_owner_id": owner.id,
         "origin_owner_name": owner.name,
@@ -57,7 +70,11 @@ def session_payload(owner: Owner, request: SessionRequest, decision: Decision, m
         "account_id": decision.account_id,
         "label": request.label,
         "expires_in": request.expires_in,
-        "metadata": metadata,
+        "metadata": settings.metadata,
+        # Server-side only (a body `type` is refused): a staging deployment makes test sessions and test accounts.
+        "type": settings.session_type,
+        # Only a provider's own session names its profile; a category-only session has none to route.
+        "connector_profile_id": settings.connector_profiles.get(decision.provider or ""),
     }
     if decision.action is Action.MULTIPLE:
         payload["multiple"] = True  # only sent when true; `provider_version` is never sent
@@ -104,14 +121,12 @@ def open_session(
     *,
     accounts: AccountLookup,
     client: StackOneClient,
-    metadata: dict,
-    hub_url: str,
-    api_url: str,
+    settings: SessionSettings,
 ) -> IssuedSession:
     """Decide, then mint the session; a refusal raises before StackOne is called."""
     decision = decide(owner, request, accounts)
     started = datetime.now(UTC)
-    session = client.create_connect_session(session_payload(owner, request, decision, metadata))
-    link = auth_link(session.auth_link_url, session.token, hub_url=hub_url, api_url=api_url)
+    session = client.create_connect_session(session_payload(owner, request, decision, settings))
+    link = auth_link(session.auth_link_url, session.token, hub_url=settings.hub_url, api_url=settings.api_url)
     expires_at = started + timedelta(seconds=request.expires_in)
     return IssuedSession(decision, session.token, link, request.expires_in, expires_at, session.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, has_request_context, request
 
 from config import Settings
-from connect_flow import IssuedSession, open_session
+from connect_flow import IssuedSession, SessionSettings, open_session
 from domain.accounts import Account
 from errors import StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
 from policy import SessionRequest
-from policy.lifecycle import account_to_disconnect, instant, session_status
+from policy.lifecycle import account_to_disconnect, completion_from_accounts, instant, session_status
 from schemas.session_request import SESSION_EXPIRY
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
@@ -38,11 +39,18 @@ class Services:
     state: SharedState
     observer: RequestObserver
 
+    @functools.cached_property
+    def session_settings(self) -> SessionSettings:
+        """What every session is minted with, from the settings (made once)."""
+        settings = self.settings
+        return SessionSettings(metadata=settings.metadata, hub_url=settings.stackone_hub_url,
+                               api_url=settings.stackone_api_url, session_type=settings.session_type,
+                               connector_profiles=settings.connector_profiles)
+
     def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
         """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
         issued = open_session(owner, request, accounts=self.accounts, client=self.client,
-                              metadata=self.settings.metadata, hub_url=self.settings.stackone_hub_url,
-                              api_url=self.settings.stackone_api_url)
+                              settings=self.session_settings)
         if has_request_context():
             g.action = issued.decision.action.value  # for the request's access line
         # StackOne's session details may not say when the session ends. A session with the default lifetime (the
@@ -69,6 +77,9 @@ class Services:
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
         details = self.client.authenticate_session(token)
+        if not details.reports_attempts and details.origin_owner_id == owner.id:
+            # Asked live, never from the cache: the cache may predate the account this session just made.
+            details = completion_from_accounts(details, self.client.list_accounts(owner.id, details.provider))
         try:
             recorded = self.state.get(_session_key(token))
         except StateUnavailable:

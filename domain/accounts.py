@@ -19,6 +19,7 @@ class Account:
     origin_username: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    type: str | None = None  # production or test
     # StackOne's status_reasons, reduced to {code, description, timestamp} strings.
     status_reasons: tuple[dict[str, str | None], ...] = ()
 
@@ -40,6 +41,7 @@ class Account:
             origin_username=text("origin_username"),
             created_at=text("created_at"),
             updated_at=text("updated_at"),
+            type=text("type"),
             status_reasons=_reasons(item.get("status_reasons")),
         )
 
@@ -117,6 +119,9 @@ class SessionDetails:
     expires_in: int | None
     attempt_status: str | None
     attempt_account_id: str | None
+    # False when StackOne's answer has no latest_connection_attempt at all (it is in StackOne's newest documents and
+    # in no SDK): the outcome must then be worked out from the owner's accounts.
+    reports_attempts: bool = True
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> SessionDetails:
@@ -126,8 +131,8 @@ class SessionDetails:
             value = source.get(key)
             return None if value is None or isinstance(value, (dict, list, bool)) else str(value)
 
-        attempt = item.get("latest_connection_attempt")
-        attempt = attempt if isinstance(attempt, dict) else {}
+        reported = item.get("latest_connection_attempt")
+        attempt = reported if isinstance(reported, dict) else {}
         expires_in = item.get("expires_in")
         return cls(
             origin_owner_id=text(item, "origin_owner_id"),
@@ -137,4 +142,5 @@ class SessionDetails:
             expires_in=expires_in if isinstance(expires_in, int) and not isinstance(expires_in, bool) else None,
             attempt_status=text(attempt, "status"),
             attempt_account_id=text(attempt, "account_secure_id"),
+            reports_attempts="latest_connection_attempt" in item,
         )

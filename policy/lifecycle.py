@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from domain.accounts import ATTEMPT_STATUSES, Account, SessionDetails
@@ -43,6 +44,30 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     if expires_at is not None:
         answer["expiresAt"] = expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
     return answer
+
+
+def completion_from_accounts(details: SessionDetails, accounts: list[Account]) -> SessionDetails:
+    """The session's outcome read off the owner's live accounts, for a StackOne that reports no attempts.
+
+    An update session (it names an account) is authenticated once that account's updated_at is after the session's
+    created_at; a create or multiple session once an account of the owner for the session's provider (any provider
+    for a category-only session) was created after it, the newest such account being the one. It cannot tell two
+    sessions open at once for the same provider apart: the first to look claims the newest account.
+    """
+    created = instant(details.created_at)
+    if created is None:
+        return details
+    if details.account_id:
+        mended = [a for a in accounts if a.id == details.account_id and (instant(a.updated_at) or created) > created]
+        found = mended[0] if mended else None
+    else:
+        made = [a for a in accounts if (not details.provider or a.provider == details.provider)
+                and (instant(a.created_at) or created) > created]
+        found = max(made, key=lambda a: instant(a.created_at)) if made else None
+    if found is None:
+        return details
+    return replace(details, attempt_status="authenticated", attempt_account_id=found.id,
+                   provider=details.provider or found.provider)
 
 
 def instant(text: str | None) -> datetime | None:

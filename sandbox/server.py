@@ -12,8 +12,10 @@ from html import escape
 
 import requests
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox.hub import register_hub
+from sandbox.rules import account_filter, account_matches, session_body_errors
 from sandbox.state import ACTIVE, CONNECTORS, SandboxProject, now_iso
 
 log = logging.getLogger("sandbox")
@@ -25,8 +27,15 @@ def stackone_signature(secret: str, body: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def _error(status: int, message) -> tuple:
-    return jsonify({"statusCode": status, "message": message, "timestamp": now_iso()}), status
+def _error(status: int, message: str | list[str], headers: dict[str, str] | None = None) -> tuple:
+    # StackOne's error body: statusCode, a string message (its schema says string), timestamp.
+    text = "; ".join(message) if isinstance(message, list) else str(message)
+    return jsonify({"statusCode": status, "message": text, "timestamp": now_iso()}), status, headers or {}
+
+
+def _is_api(path: str) -> bool:
+    """A StackOne API route (Basic auth, recorded, faults apply), not the hub or the sandbox's own controls."""
+    return not path.startswith(("/embedded", "/sandbox", "/hub/", "/favicon.ico"))
 
 
 def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None,
@@ -39,25 +48,42 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
 
     @app.before_request
     def _check_key():
-        if request.path.startswith(("/embedded", "/sandbox", "/hub/")):
+        if not _is_api(request.path):
             return None  # the hub and the sandbox's own controls are not StackOne API calls
         project.calls.append(f"{request.method} {request.path}")
+        project.requests.append({"method": request.method, "path": request.path,
+                                 "query": {k: request.args.getlist(k) for k in request.args},
+                                 "body": request.get_json(silent=True)})
         if project.latency:
             time.sleep(project.latency)  # a slow StackOne, on request (POST /sandbox/latency)
         if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
             return _error(401, "Unauthorized")
+        fault = project.take_fault(request.method, request.path)
+        if fault is not None:
+            if fault["delay"]:
+                time.sleep(fault["delay"])
+            headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] is not None else {}
+            return _error(fault["status"], fault["message"], headers)
         return None
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        # Unknown routes and methods answer as StackOne's API server does ("Cannot PUT /x", JSON), never HTML.
+        if exc.code in (404, 405):
+            return _error(404, f"Cannot {request.method} {request.path}")
+        return _error(exc.code or 500, exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.error("sandbox failed on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return _error(500, "Internal server error")
 
     @app.post("/connect_sessions")
     def connect_sessions():
         body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return _error(400, "Invalid body")
-        missing = [f for f in ("origin_owner_id", "origin_owner_name") if not isinstance(body.get(f), str)]
-        if missing:
-            return _error(400, [f"{f} must be a string" for f in missing])
-        if "provider_version" in body:
-            return _error(400, "provider_version is deprecated")
+        errors = session_body_errors(body)
+        if errors:
+            return _error(400, errors)
         if body.get("provider") and body["provider"] not in ACTIVE:
             return _error(412, f"Integration {body['provider']} is not enabled")
         if body.get("account_id"):
@@ -70,11 +96,11 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
 
     @app.get("/accounts")
     def list_accounts():
-        owner = request.args.get("origin_owner_id")
-        providers = request.args.getlist("providers")
-        page, size = request.args.get("page", 1, type=int), request.args.get("page_size", 25, type=int)
-        found = [a for a in project.accounts.values()
-                 if (not owner or a["origin_owner_id"] == owner) and (not providers or a["provider"] in providers)]
+        filters, errors = account_filter(request.args)
+        if errors:
+            return _error(400, errors)
+        found = [a for a in list(project.accounts.values()) if account_matches(a, filters)]
+        page, size = filters["page"], filters["size"]
         return jsonify(found[(page - 1) * size: page * size])
 
     @app.get("/accounts/<account_id>")
@@ -125,6 +151,52 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
             return _error(400, "seconds must be a number from 0 to 60")
         project.latency = float(seconds)
         return jsonify({"seconds": project.latency})
+
+    @app.post("/sandbox/faults")
+    def arm_fault():
+        """Sandbox control: answer the next `times` API calls (matching `method`/`path` when given) with `status`,
+        e.g. {"status": 429, "retry_after": 2}, {"status": 502, "path": "/accounts/x", "times": 3}; `delay` seconds
+        first plays a slow failure. DELETE /sandbox/faults disarms them all."""
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        status, times = body.get("status"), body.get("times", 1)
+        retry_after, delay = body.get("retry_after"), body.get("delay", 0)
+        if not (isinstance(status, int) and 400 <= status <= 599) or not (isinstance(times, int) and times >= 1):
+            return _error(400, "status must be an HTTP error status (400-599) and times a positive integer")
+        if retry_after is not None and not (isinstance(retry_after, int) and retry_after >= 0):
+            return _error(400, "retry_after must be a whole number of seconds")
+        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not 0 <= delay <= 60:
+            return _error(400, "delay must be a number of seconds from 0 to 60")
+        fault = {"status": status, "times": times, "retry_after": retry_after, "delay": float(delay),
+                 "method": body.get("method"), "path": body.get("path"),
+                 "message": str(body.get("message") or f"Sandbox fault {status}")}
+        with project.lock:
+            project.faults.append(fault)
+        return jsonify(fault), 201
+
+    @app.delete("/sandbox/faults")
+    def disarm_faults():
+        with project.lock:
+            project.faults.clear()
+        return jsonify([])
+
+    @app.post("/sandbox/settings")
+    def sandbox_settings():
+        """Sandbox control: {"connection_attempts": false} leaves latest_connection_attempt out of authenticate."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("connection_attempts", True), bool):
+            return _error(400, "connection_attempts must be true or false")
+        project.connection_attempts = body.get("connection_attempts", project.connection_attempts)
+        return jsonify({"connection_attempts": project.connection_attempts})
+
+    @app.get("/sandbox/requests")
+    def recorded_requests():
+        """Every API call received, with its query and JSON body (the SDK check reads our client's from here)."""
+        return jsonify(project.requests)
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return "", 204
 
     @app.post("/sandbox/cancel")
     def cancel():

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 PRIVATE_SESSION_FIELDS = ("multiple", "expires_at", "attempt")
+DEFAULT_EXPIRES_IN = 1800
 CONNECTORS = {"bamboohr": ("BambooHR", "hris"), "hibob": ("HiBob", "hris"), "greenhouse": ("Greenhouse", "ats"),
               "workday": ("Workday", "hris"), "salesforce": ("Salesforce", "crm")}
 ACTIVE = {"bamboohr", "hibob", "greenhouse", "salesforce"}  # workday is present but not enabled
@@ -28,7 +29,12 @@ class SandboxProject:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)  # every API call: method, path, query, body
     latency: float = 0.0  # seconds every StackOne API call waits first (POST /sandbox/latency)
+    faults: list[dict[str, Any]] = field(default_factory=list)  # armed by POST /sandbox/faults
+    # Whether POST /connect_sessions/authenticate includes latest_connection_attempt (POST /sandbox/settings): it is
+    # in StackOne's newest documents and in no SDK version, so a client must also work without it.
+    connection_attempts: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -43,22 +49,44 @@ class SandboxProject:
                 "origin_username": body.get("origin_username"), "provider": body.get("provider"),
                 "categories": body.get("categories"), "account_id": body.get("account_id"),
                 "label": body.get("label"), "metadata": body.get("metadata"), "created_at": now_iso(),
+                "type": body.get("type") or "production",
+                "connector_profile_id": body.get("connector_profile_id") or body.get("integration_id"),
                 "token": token, "multiple": bool(body.get("multiple")),
-                "expires_at": time.time() + int(body.get("expires_in") or 1800),
+                # StackOne returns it with every session: a credential of the hub's, never to reach a browser.
+                "external_trigger_token": "ett_" + secrets.token_urlsafe(24),
+                "expires_at": time.time() + int(body.get("expires_in") or DEFAULT_EXPIRES_IN),
             }
             self.sessions[token] = session
             return {k: v for k, v in session.items() if k not in PRIVATE_SESSION_FIELDS}
 
     def session_details(self, token: str) -> dict[str, Any]:
-        """POST /connect_sessions/authenticate: the session without its token, plus the latest attempt if any."""
+        """POST /connect_sessions/authenticate: the session without its token, plus the latest attempt if any.
+
+        A session past its lifetime still authenticates (StackOne's documents say nothing of an early end, and the
+        status list has `expired`): its latest attempt then reads `expired` unless it had completed.
+        """
         with self.lock:
             session = self.sessions.get(token)
             if session is None:
                 raise LookupError("the session token is unknown")
             details = {k: v for k, v in session.items() if k not in PRIVATE_SESSION_FIELDS + ("token",)}
-            if session.get("attempt"):
-                details["latest_connection_attempt"] = dict(session["attempt"])
+            attempt = dict(session["attempt"]) if session.get("attempt") else None
+            if session["expires_at"] < time.time() and (attempt or {}).get("status") != "authenticated":
+                attempt = _attempt(session, "expired", None)
+            if attempt and self.connection_attempts:
+                details["latest_connection_attempt"] = attempt
             return details
+
+    def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
+        """The first armed fault for this call (counting it down), or None: POST /sandbox/faults."""
+        with self.lock:
+            for fault in self.faults:
+                if fault["method"] in (None, method) and fault["path"] in (None, path):
+                    fault["times"] -= 1
+                    if fault["times"] <= 0:
+                        self.faults.remove(fault)
+                    return dict(fault)
+            return None
 
     def cancel(self, token: str) -> None:
         """What the hub records when the user closes it without connecting."""
@@ -127,7 +155,7 @@ class SandboxProject:
                 "id": account_id, "provider": provider, "provider_name": CONNECTORS[provider][0],
                 "status": "active", "status_reasons": [], "origin_owner_id": session["origin_owner_id"],
                 "origin_owner_name": session["origin_owner_name"], "origin_username": session["origin_username"],
-                "label": session["label"], "type": "production", "created_at": now_iso(), "updated_at": now_iso(),
+                "label": session["label"], "type": session["type"], "created_at": now_iso(), "updated_at": now_iso(),
                 # Present as in StackOne's LinkedAccount, so the tests can prove the service never passes them on.
                 "credentials": {"api_key": "sandbox-provider-secret"},
                 "setup_information": {"subdomain": str((credentials or {}).get("subdomain") or "acme")},

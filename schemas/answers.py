@@ -56,6 +56,9 @@ class AccountSchema(Schema):
     updatedAt = fields.String(required=True, allow_none=True)  # noqa: N815
     statusReasons = fields.List(fields.Nested(StatusReasonSchema), required=True)  # noqa: N815
     needsReconnect = fields.Boolean(required=True)  # noqa: N815
+    type = fields.String(required=True, allow_none=True, metadata={
+        "description": "StackOne's account type, production or test (STACKONE_SESSION_TYPE made it); a page may mark "
+                       "test accounts."})
 
 
 class AccountsAnswerSchema(Schema):

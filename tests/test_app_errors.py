@@ -88,3 +88,25 @@ def test_the_browser_kit_is_served_cacheable_and_versioned(client):
                       headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
     assert client.get("/stackone_static/0.0.1/stackone-connect.js").status_code == 404
     assert client.get("/stackone_static/vendor/../../app.py").status_code == 404
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("STACKONE_SESSION_TYPE", "staging"), ("STACKONE_SESSION_TYPE", "Test"),
+    ("STACKONE_CONNECTOR_PROFILES", "bamboohr"), ("STACKONE_CONNECTOR_PROFILES", "bamboohr="),
+    ("STACKONE_CONNECTOR_PROFILES", "=prof_1"), ("STACKONE_CONNECTOR_PROFILES", "bamboohr=prof 1"),
+    ("STACKONE_CONNECTOR_PROFILES", "bamboohr=p1, hibob=p2"), ("STACKONE_CONNECTOR_PROFILES", "workday=p1"),
+    ("STACKONE_CONNECTOR_PROFILES", "bamboohr=p1,bamboohr=p2"), ("STACKONE_CONNECTOR_PROFILES", "bamboohr=a=b"),
+    ("STACKONE_API_URL", "api.stackone.com"), ("STACKONE_API_URL", "ftp://api.stackone.com"),
+    ("STACKONE_HUB_URL", "app.stackone.com/embedded/integrations"),
+])
+def test_a_malformed_stackone_setting_refuses_to_build_in_one_line_naming_it(env, name, value):
+    env[name] = value  # env enables bamboohr, hibob and greenhouse: workday is outside it
+    with pytest.raises(ConfigError, match=name) as refused:
+        create_app(env)
+    assert "\n" not in str(refused.value)
+
+
+def test_connector_profiles_and_session_type_are_read(env):
+    env.update(STACKONE_SESSION_TYPE="test", STACKONE_CONNECTOR_PROFILES="bamboohr=prof_1,HiBob=prof_2")
+    settings = create_app(env).extensions["stackone_connect"].settings
+    assert (settings.session_type, settings.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})

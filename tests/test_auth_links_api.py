@@ -15,7 +15,7 @@ URL = "/stackone_auth_links"
 def sent_with(**fields):
     return [matchers.json_params_matcher({
         "origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "origin_username": "ann@acme.test",
-        "metadata": {"source": "stackone-connect-backend"}, **fields})]
+        "metadata": {"source": "stackone-connect-backend"}, "type": "production", **fields})]
 
 
 def test_default_link_lives_five_days_and_says_when_it_stops(client, stackone):

@@ -23,7 +23,8 @@ def test_prints_the_link_and_when_it_stops_working(app, stackone):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok1"),
                   match=[matchers.json_params_matcher({
                       "origin_owner_id": "cust-42", "origin_owner_name": "Globex", "origin_username": "hr@globex.test",
-                      "provider": "hibob", "expires_in": 432000, "metadata": {"source": "stackone-connect-backend"}})])
+                      "provider": "hibob", "expires_in": 432000, "metadata": {"source": "stackone-connect-backend"},
+                      "type": "production"})])
     result = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--username", "hr@globex.test",
                  "--provider", "hibob")
     assert result.exit_code == 0, result.output
@@ -35,7 +36,7 @@ def test_json_output(app, stackone):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok2"),
                   match=[matchers.json_params_matcher({
                       "origin_owner_id": "c1", "origin_owner_name": "C One", "categories": ["ats"],
-                      "expires_in": 86400, "metadata": {"source": "stackone-connect-backend"}})])
+                      "expires_in": 86400, "metadata": {"source": "stackone-connect-backend"}, "type": "production"})])
     result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--category", "ats", "--expires-in", "86400",
                  "--json")
     assert result.exit_code == 0
@@ -74,7 +75,7 @@ def test_relinking_a_named_account(app, stackone):
                   match=[matchers.json_params_matcher({
                       "origin_owner_id": "c1", "origin_owner_name": "C One", "provider": "bamboohr",
                       "account_id": "acc-5", "expires_in": 432000,
-                      "metadata": {"source": "stackone-connect-backend"}})])
+                      "metadata": {"source": "stackone-connect-backend"}, "type": "production"})])
     result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--account-id", "acc-5", "--json")
     assert result.exit_code == 0, result.output
     assert (json.loads(result.output)["action"], json.loads(result.output)["accountId"]) == ("update", "acc-5")
@@ -85,7 +86,8 @@ def test_adding_another_with_a_label(app, stackone):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok4"),
                   match=[matchers.json_params_matcher({
                       "origin_owner_id": "c1", "origin_owner_name": "C One", "provider": "bamboohr", "label": "US",
-                      "multiple": True, "expires_in": 432000, "metadata": {"source": "stackone-connect-backend"}})])
+                      "multiple": True, "expires_in": 432000, "metadata": {"source": "stackone-connect-backend"},
+                      "type": "production"})])
     result = run(app, "--owner-id", "c1", "--owner-name", "C One", "--provider", "bamboohr", "--multiple",
                  "--label", "US", "--json")
     assert result.exit_code == 0, result.output and json.loads(result.output)["action"] == "multiple"

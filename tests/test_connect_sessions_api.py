@@ -29,7 +29,7 @@ def expect_session(stackone, sent: dict, **answer):
 
 
 BASE_SENT = {"origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "origin_username": "ann@acme.test",
-             "expires_in": 1800, "metadata": {"source": "stackone-connect-backend"}}
+             "expires_in": 1800, "metadata": {"source": "stackone-connect-backend"}, "type": "production"}
 
 
 def test_seed_frontend_body_creates_with_the_owner_from_the_login(client, stackone):

@@ -70,6 +70,7 @@ def test_disconnecting_drops_the_owners_cached_accounts(env, stackone):
 def test_a_session_without_an_attempt_is_pending(client, stackone):
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(),
                   match=[matchers.json_params_matcher({"token": TOKEN})])
+    stackone.get(f"{API}/accounts", json=[account("acc-old", created_at="2020-01-01T00:00:00Z")])
     answer = status_of(client).get_json()
     assert (answer["status"], answer["provider"]) == ("pending", "bamboohr")
     assert answer["expiresAt"].endswith("Z")  # StackOne's created_at plus the default 30 minutes
@@ -93,6 +94,7 @@ def test_other_attempt_outcomes_pass_through(client, stackone, status):
 def test_a_session_past_its_lifetime_is_expired(client, stackone, monkeypatch):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token=TOKEN))
     minted = client.post("/stackone_connect_sessions", json={"expiresIn": 60}, headers=bearer()).get_json()
+    stackone.get(f"{API}/accounts", json=[])
     for _ in range(2):
         stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(provider=None))
     assert status_of(client).get_json() == {"status": "pending", "expiresAt": minted["expiresAt"]}
@@ -176,6 +178,7 @@ def test_a_default_session_needs_no_record_and_expires_from_stackones_created_at
     client.post("/stackone_connect_sessions", json={}, headers=bearer())
     services = client.application.extensions["stackone_connect"]
     assert list(Path(services.state.folder).glob("*.json")) == []  # nothing written on the hot path
+    stackone.get(f"{API}/accounts", json=[])
     long_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=long_ago))
     assert status_of(client).get_json()["status"] == "expired"
@@ -190,3 +193,46 @@ def test_an_unknown_token_and_another_owners_token_get_the_same_answer(client, s
     answers = [status_of(client) for _ in range(2)]
     bodies = [{k: v for k, v in a.get_json().items() if k != "requestId"} for a in answers]
     assert [a.status_code for a in answers] == [404, 404] and bodies[0] == bodies[1]
+
+
+def no_attempts(**fields):
+    """StackOne's answer without latest_connection_attempt (as every SDK's schema has it), made a minute ago."""
+    minute_ago = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return details(created_at=minute_ago, **fields)
+
+
+def just_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def test_without_attempts_a_create_completes_with_the_owners_new_account_for_its_provider(client, stackone):
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts())
+    stackone.get(f"{API}/accounts", json=[account("acc-old", created_at="2020-01-01T00:00:00Z"),
+                                          account("acc-new", created_at=just_now())],
+                 match=[matchers.query_param_matcher({"origin_owner_id": "org-1", "providers": "bamboohr",
+                                                      "page": "1", "page_size": "100"})])
+    answer = status_of(client).get_json()
+    assert (answer["status"], answer["accountId"], answer["provider"]) == ("authenticated", "acc-new", "bamboohr")
+
+
+def test_without_attempts_another_providers_new_account_completes_nothing(client, stackone):
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts())
+    # StackOne filters by provider; were it to answer another provider's new account anyway, it would not count.
+    stackone.get(f"{API}/accounts", json=[account("acc-hibob", provider="hibob", created_at=just_now())])
+    assert status_of(client).get_json()["status"] == "pending"
+
+
+def test_without_attempts_an_update_completes_once_its_account_changed_after_the_session(client, stackone):
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(account_id="acc-1"))
+    stackone.get(f"{API}/accounts", json=[account("acc-1", updated_at="2020-01-02T00:00:00Z")])
+    assert status_of(client).get_json()["status"] == "pending"
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(account_id="acc-1"))
+    stackone.get(f"{API}/accounts", json=[account("acc-1", updated_at=just_now())])
+    answer = status_of(client).get_json()
+    assert (answer["status"], answer["accountId"]) == ("authenticated", "acc-1")
+
+
+def test_without_attempts_another_owners_session_asks_for_no_accounts(client, stackone):
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(owner="org-2"))
+    assert status_of(client).status_code == 404
+    assert [c.request.method for c in stackone.calls] == ["POST"]

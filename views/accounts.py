@@ -40,7 +40,7 @@ def list_accounts():
     return jsonify(ACCOUNTS_ANSWER.dump({"data": [
         {"id": a.id, "provider": a.provider, "providerName": a.provider_name, "status": a.status, "label": a.label,
          "originUsername": a.origin_username, "createdAt": a.created_at, "updatedAt": a.updated_at,
-         "statusReasons": list(a.status_reasons), "needsReconnect": a.needs_reconnect}
+         "statusReasons": list(a.status_reasons), "needsReconnect": a.needs_reconnect, "type": a.type}
         for a in accounts
     ]}))
 
