@@ -130,6 +130,25 @@ def _connector_profiles(raw: str, enabled: frozenset[str] | None) -> dict[str, s
     return profiles
 
 
+def _account_limits(raw: str, enabled: frozenset[str] | None):
+    """ACCOUNT_LIMITS: total=N and provider=N pairs, comma-separated; unset: no caps."""
+    from policy.caps import TOTAL, AccountLimits
+
+    total, per_provider = None, {}
+    for pair in (p for p in raw.split(",") if p.strip()):
+        name, sep, number = pair.strip().partition("=")
+        name = name.strip().lower()
+        if not sep or not name or not number.strip().isdigit() or int(number) < 1:
+            raise ConfigError(f"ACCOUNT_LIMITS must be name=N pairs like total=5,hibob=1 (got {pair.strip()[:60]!r})")
+        if name == TOTAL:
+            total = int(number)
+        elif enabled is not None and name not in enabled:
+            raise ConfigError(f"ACCOUNT_LIMITS names {name!r}, which is not in STACKONE_ENABLED_PROVIDERS")
+        else:
+            per_provider[name] = int(number)
+    return AccountLimits(total, per_provider)
+
+
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     """An http(s) URL with a host: 'api.stackone.com' alone would make every call fail as 'StackOne answered'."""
     raw = env.get(name, "").strip() or default
@@ -191,6 +210,9 @@ class Settings:
     log_format: str = "json"
     session_type: str = "production"
     connector_profiles: dict = field(default_factory=dict)
+    account_limits: object = None  # policy.caps.AccountLimits
+    idempotency_ttl: int = 24 * 3600
+    session_reuse_window: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, login_required: bool = True) -> Settings:
@@ -273,4 +295,7 @@ class Settings:
             log_format=_log_format(env.get("LOG_FORMAT", "")),
             session_type=_session_type(env.get("STACKONE_SESSION_TYPE", "")),
             connector_profiles=_connector_profiles(env.get("STACKONE_CONNECTOR_PROFILES", ""), enabled_providers),
+            account_limits=_account_limits(env.get("ACCOUNT_LIMITS", ""), enabled_providers),
+            idempotency_ttl=int(_number(env, "IDEMPOTENCY_TTL", 24 * 3600, minimum=1)),
+            session_reuse_window=int(_number(env, "SESSION_REUSE_WINDOW", 60)),
         )

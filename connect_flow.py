@@ -124,7 +124,12 @@ def open_session(
     settings: SessionSettings,
 ) -> IssuedSession:
     """Decide, then mint the session; a refusal raises before StackOne is called."""
-    decision = decide(owner, request, accounts)
+    return mint_session(owner, request, decide(owner, request, accounts), client=client, settings=settings)
+
+
+def mint_session(owner: Owner, request: SessionRequest, decision: Decision, *, client: StackOneClient,
+                 settings: SessionSettings) -> IssuedSession:
+    """Ask StackOne for the session the policy decided on."""
     started = datetime.now(UTC)
     session = client.create_connect_session(session_payload(owner, request, decision, settings))
     link = auth_link(session.auth_link_url, session.token, hub_url=settings.hub_url, api_url=settings.api_url)

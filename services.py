@@ -10,12 +10,16 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, has_request_context, request
 
 from config import Settings
-from connect_flow import IssuedSession, SessionSettings, open_session
+from connect_flow import IssuedSession, SessionSettings
 from domain.accounts import Account
 from errors import StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
+from minting.flow import Minter
+from minting.once import Once
+from minting.reservations import Reservations
+from minting.sealing import Sealer
 from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, completion_from_accounts, instant, session_status
 from schemas.session_request import SESSION_EXPIRY
@@ -47,10 +51,23 @@ class Services:
                                api_url=settings.stackone_api_url, session_type=settings.session_type,
                                connector_profiles=settings.connector_profiles)
 
-    def open_session(self, owner: Owner, request: SessionRequest) -> IssuedSession:
-        """The one way in for the routes and the CLI: this app's policy inputs, client, metadata and hub URL."""
-        issued = open_session(owner, request, accounts=self.accounts, client=self.client,
-                              settings=self.session_settings)
+    @functools.cached_property
+    def once(self) -> Once:
+        """Do-once records in the shared state, sealed with a key derived from the API key (made once)."""
+        return Once(self.state, Sealer(self.settings.stackone_api_key, "minted sessions"))
+
+    @functools.cached_property
+    def minter(self) -> Minter:
+        """Decide and mint with reuse and caps (made once)."""
+        return Minter(client=self.client, accounts=self.accounts, once=self.once,
+                      reservations=Reservations(self.state), session_settings=self.session_settings,
+                      limits=self.settings.account_limits, reuse_window=self.settings.session_reuse_window)
+
+    def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
+                     live: bool = False) -> IssuedSession:
+        """The one way in for the routes and the CLI: decided, reused or minted within the caps."""
+        deadline = g.get("deadline") if has_request_context() else None
+        issued = self.minter.open_session(owner, request, deadline=deadline, ignore_limits=ignore_limits, live=live)
         if has_request_context():
             g.action = issued.decision.action.value  # for the request's access line
         # StackOne's session details may not say when the session ends. A session with the default lifetime (the

@@ -20,6 +20,14 @@ BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["
         413: ["payload_too_large"], 415: ["unsupported_media_type"], 422: ["validation_error"]}
 UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed"], 503: ["upstream_busy"],
             504: ["upstream_timeout"]}
+# Minting only: the Idempotency-Key header, the caps, and the owner's lock under which caps are checked.
+MINTING = {400: ["invalid_idempotency_key"], 409: ["idempotency_in_progress", "account_limit"],
+           422: ["idempotency_key_reused"], 503: ["state_unavailable", "service_busy"]}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "description": "Optional. The same key with the same body gets the first answer again, with one "
+                                  "StackOne call (kept 24 h, scoped to the owner); another body is a 422.",
+                   # 1 to 255 characters, none of them control characters (the draft's sf-string form is accepted).
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}}
 POLICY = {404: ["account_not_found"], 409: ["ambiguous_account", "duplicate_label"],
           422: ["validation_error", "conflicting_fields", "provider_mismatch", "provider_not_enabled",
                 "upstream_rejected"]}
@@ -35,10 +43,11 @@ def _merge(*tables: dict[int, list[str]]) -> dict[int, list[str]]:
 
 OPERATIONS = [
     ("/stackone_connect_sessions", "post", "Mint a Connect Session token for the embedded hub",
-     ConnectSessionRequestSchema, None, (200, answers.ConnectSessionAnswerSchema),
-     _merge(LOGIN, BODY, POLICY, UPSTREAM)),
+     ConnectSessionRequestSchema, "minting", (200, answers.ConnectSessionAnswerSchema),
+     _merge(LOGIN, BODY, POLICY, MINTING, UPSTREAM)),
     ("/stackone_auth_links", "post", "Mint a forwardable Auth Link (5 days by default, at most 7)",
-     AuthLinkRequestSchema, None, (200, answers.AuthLinkAnswerSchema), _merge(LOGIN, BODY, POLICY, UPSTREAM)),
+     AuthLinkRequestSchema, "minting", (200, answers.AuthLinkAnswerSchema),
+     _merge(LOGIN, BODY, POLICY, MINTING, UPSTREAM)),
     ("/stackone_connect_sessions/status", "post", "How a session the caller minted went",
      SessionStatusRequestSchema, None, (200, answers.SessionStatusAnswerSchema),
      _merge(LOGIN, BODY, {404: ["session_not_found"]}, UPSTREAM)),
@@ -76,6 +85,8 @@ def build_document(settings: Settings) -> dict:
             operation["security"] = [{"login": []}]
         if body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        if query == "minting":
+            operation["parameters"] = [IDEMPOTENCY_KEY]
         if query == "accounts":
             operation["parameters"] = [{"in": "query", "name": "provider", "required": False,
                                         "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}}]

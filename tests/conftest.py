@@ -11,7 +11,7 @@ from app import create_app
 from tests.helpers import API, API_KEY, JWT_SECRET
 
 PREFIXES = ("STACKONE_", "OWNER_", "LEGACY_", "FLASK_", "ACCOUNT_CACHE", "CONNECTORS_", "STATE_DIR", "SERVICE_NAME",
-            "REDIS_", "CORS_", "TRUSTED_PROXY", "EXAMPLE_",
+            "REDIS_", "CORS_", "TRUSTED_PROXY", "EXAMPLE_", "ACCOUNT_LIMITS", "IDEMPOTENCY_", "SESSION_REUSE",
             "LOG_LEVEL", "SANDBOX_")
 
 
@@ -33,6 +33,8 @@ def env(tmp_path):
         "OWNER_JWT_SECRET": JWT_SECRET,
         "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse",
         "STATE_DIR": str(tmp_path / "state"),
+        # Reuse (on by default, 60 s) asks StackOne whether a kept session is still pending: its own tests turn it on.
+        "SESSION_REUSE_WINDOW": "0",
     }
 
 

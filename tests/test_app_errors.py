@@ -110,3 +110,10 @@ def test_connector_profiles_and_session_type_are_read(env):
     env.update(STACKONE_SESSION_TYPE="test", STACKONE_CONNECTOR_PROFILES="bamboohr=prof_1,HiBob=prof_2")
     settings = create_app(env).extensions["stackone_connect"].settings
     assert (settings.session_type, settings.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})
+
+
+@pytest.mark.parametrize("value", ["total", "total=0", "total=two", "hibob=-1", "=3", "workday=1"])
+def test_malformed_account_limits_refuse_to_build(env, value):
+    env["ACCOUNT_LIMITS"] = value
+    with pytest.raises(ConfigError, match="ACCOUNT_LIMITS"):
+        create_app(env)

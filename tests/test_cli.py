@@ -133,3 +133,20 @@ def test_a_mistyped_option_is_one_line_and_exit_1(args, tmp_path):
     result = flask_command("auth-link", *args, STACKONE_API_KEY=API_KEY, STATE_DIR=str(tmp_path))
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1 and len(lines) == 1 and lines[0].startswith("Error: ")
+
+
+def test_the_cli_takes_the_same_caps_and_an_operator_may_pass_them_on_the_record(env, stackone, caplog):
+    from app import create_app
+
+    app = create_app({**env, "ACCOUNT_LIMITS": "hibob=1"})
+    stackone.get(f"{API}/accounts", json=[account("h1", provider="hibob", owner="cust-42")])
+    refused = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--multiple",
+                  "--label", "EU")
+    assert refused.exit_code == 1 and "account_limit" in refused.output
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    caplog.set_level("INFO", logger="audit")
+    passed = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--multiple",
+                 "--label", "EU", "--ignore-limits")
+    assert passed.exit_code == 0, passed.output
+    minted = [r for r in caplog.records if r.name == "audit" and r.getMessage() == "auth_link_minted"]
+    assert len(minted) == 1 and minted[0].fields["limits_ignored"] is True

@@ -42,8 +42,12 @@ def live(tmp_path_factory):
         stop(sandbox)
 
 
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
+
+
 def fuzz(url: str, folder: Path, examples: int, *headers: str) -> tuple[int, int, str]:
-    args = [SCHEMATHESIS, "run", f"{url}/openapi.json", "--checks", "all", "-n", str(examples), "--seed", "7"]
+    args = [SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", "-n",
+            str(examples), "--seed", "7"]
     for header in headers:
         args += ["-H", header]
     result = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=600)

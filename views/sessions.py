@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema
 
 from connect_flow import IssuedSession
+from errors import ServiceError
 from logs.audit import audit
+from minting.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
+from minting.once import DifferentRequest
+from problems import problem
 from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, SessionStatusAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
+from stackone.directory import owner_key
 from views.json_body import read_json_object
 
 bp = Blueprint("sessions", __name__)
@@ -23,18 +29,44 @@ CONNECT_ANSWER, LINK_ANSWER, STATUS_ANSWER = (
     ConnectSessionAnswerSchema(), AuthLinkAnswerSchema(), SessionStatusAnswerSchema())
 
 
-def issue(schema: Schema) -> IssuedSession:
-    """Authenticate, read and check the body, then decide and mint; shared by the session and link routes."""
+def mint(schema: Schema, answer: Callable[[IssuedSession], Response]) -> Response:
+    """Authenticate, read and check the body, then decide and mint, once per Idempotency-Key when one is sent;
+    shared by the session and link routes."""
     owner = current_owner()
+    key = parse_key(request.headers.get(HEADER))  # a malformed key is refused before the body is read
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
-    return services().open_session(owner, schema.load(body))
+    wanted = schema.load(body)
+    svc = services()
+    if key is None:
+        return answer(svc.open_session(owner, wanted))
+
+    def first() -> dict:
+        # What the caller gets, refusals below 500 included (StackOne's 4xx, the policy's 409s), is what a retry
+        # with the key gets; a 5xx or a timeout raises, which releases the key.
+        try:
+            response = answer(svc.open_session(owner, wanted))
+        except ServiceError as exc:
+            if exc.status >= 500:
+                raise
+            response = problem(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
+        return {"status": response.status_code, "mimetype": response.mimetype, "body": response.get_data(as_text=True)}
+
+    try:
+        stored, replayed = svc.once.run(record_key(owner_key(owner.id), request.path, key),
+                                        fingerprint(request.path, body), first, ttl=svc.settings.idempotency_ttl,
+                                        deadline=g.get("deadline"))
+    except DifferentRequest:
+        raise IdempotencyKeyReused("This Idempotency-Key was used with another request body; send a new key for a "
+                                   "new request") from None
+    response = Response(stored["body"], status=stored["status"], mimetype=stored["mimetype"])
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"  # Stripe's header: this is the first request's answer
+    return response
 
 
-@bp.post("/stackone_connect_sessions")
-def create_connect_session():
-    """Mint a Connect Session token for the embedded hub."""
-    issued = issue(CONNECT_REQUEST)
+def session_answer(issued: IssuedSession) -> Response:
+    """The connect-session answer, and its audit line."""
     audit("session_minted", **issued.audit_fields())
     settings = services().settings
     # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
@@ -43,12 +75,22 @@ def create_connect_session():
                                         "hubAppUrl": hub_app_url(settings.stackone_hub_url)}))
 
 
+def link_answer(issued: IssuedSession) -> Response:
+    """The auth-link answer, and its audit line."""
+    audit("auth_link_minted", **issued.audit_fields())
+    return jsonify(LINK_ANSWER.dump({"url": issued.link, **issued.as_json()}))
+
+
+@bp.post("/stackone_connect_sessions")
+def create_connect_session():
+    """Mint a Connect Session token for the embedded hub."""
+    return mint(CONNECT_REQUEST, session_answer)
+
+
 @bp.post("/stackone_auth_links")
 def create_auth_link():
     """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
-    issued = issue(LINK_REQUEST)
-    audit("auth_link_minted", **issued.audit_fields())
-    return jsonify(LINK_ANSWER.dump({"url": issued.link, **issued.as_json()}))
+    return mint(LINK_REQUEST, link_answer)
 
 
 @bp.post("/stackone_connect_sessions/status")

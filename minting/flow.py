@@ -1,0 +1,113 @@
+"""The mint, made safe to repeat: the policy's decision, then live-session reuse, then the caps and StackOne."""
+
+from __future__ import annotations
+
+import time
+
+from connect_flow import IssuedSession, SessionSettings, mint_session
+from domain.accounts import SessionDetails
+from errors import StateUnavailable
+from identity.owner import Owner
+from minting.once import Once
+from minting.reservations import Reservations
+from minting.reuse import as_record, from_record, half_life_left, reuse_key
+from policy import Action, Decision, SessionRequest, decide
+from policy.caps import AccountLimits, Reservation, check_caps, still_pending
+from policy.lifecycle import completion_from_accounts
+from stackone.client import StackOneClient
+from stackone.directory import AccountDirectory, owner_key
+
+
+class Minter:
+    """Decides and mints for the routes and the CLI, with reuse (SESSION_REUSE_WINDOW) and caps (ACCOUNT_LIMITS)."""
+
+    def __init__(self, *, client: StackOneClient, accounts: AccountDirectory, once: Once, reservations: Reservations,
+                 session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int) -> None:
+        self._client = client
+        self._accounts = accounts
+        self._once = once
+        self._reservations = reservations
+        self._settings = session_settings
+        self._limits = limits or AccountLimits()
+        self._reuse_window = reuse_window
+
+    def open_session(self, owner: Owner, request: SessionRequest, *, deadline: float | None = None,
+                     ignore_limits: bool = False, live: bool = False) -> IssuedSession:
+        """Decide (from a live lookup when `live`), then hand out the owner's still-pending session for the same
+        decision, or mint one within the caps. A refusal raises before StackOne is asked to mint."""
+        decision = decide(owner, request, self._client_lookup() if live else self._accounts)
+        key = owner_key(owner.id)
+
+        def mint() -> IssuedSession:
+            return self._mint_within_caps(owner, request, decision, key, deadline, ignore_limits)
+
+        if not self._reuse_window:
+            return mint()
+        minted: list[IssuedSession] = []
+
+        def produce() -> dict:
+            minted.append(mint())
+            return as_record(minted[0])
+
+        try:
+            record, _ = self._once.run(reuse_key(key, decision, request), "reuse", produce, ttl=self._reuse_window,
+                                       deadline=deadline, usable=lambda r: self._still_usable(owner, r))
+        except StateUnavailable:
+            if minted:
+                return minted[0]  # minted; only the record could not be kept
+            return mint()  # reuse is a convenience: without the shared state, mint as if it were off
+        return from_record(record, decision)
+
+    def _client_lookup(self):
+        # The operator's commands decide from StackOne itself, not from the 60-second cache.
+        return _LiveLookup(self._client, self._accounts)
+
+    def _still_usable(self, owner: Owner, record: dict) -> bool:
+        """A kept session is handed out again only while unused (pending) and with half its lifetime left."""
+        if not half_life_left(record, time.time()):
+            return False
+        details = self._client.authenticate_session(record["token"])
+        if not details.reports_attempts:
+            details = completion_from_accounts(details, self._client.list_accounts(owner.id, details.provider))
+        return _pending(details)
+
+    def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, key: str,
+                          deadline: float | None, ignore_limits: bool) -> IssuedSession:
+        if not self._limits or ignore_limits or decision.action is Action.UPDATE:
+            return mint_session(owner, request, decision, client=self._client, settings=self._settings)
+        # One decision at a time per owner across the fleet: two creates at N-1 cannot both pass.
+        with self._reservations.owner_locked(key, deadline):
+            accounts = self._client.list_accounts(owner.id)  # live: the cache may miss an account just made
+            pending = still_pending(self._reservations.held(key), accounts, time.time())
+            check_caps(self._limits, decision, accounts, pending)
+            issued = mint_session(owner, request, decision, client=self._client, settings=self._settings)
+            pending.append(Reservation(decision.provider, time.time(), issued.expires_at.timestamp(),
+                                       frozenset(a.id for a in accounts)))
+            self._reservations.keep(key, pending)
+        return issued
+
+
+class _LiveLookup:
+    """policy.AccountLookup answered by StackOne directly (the owner's accounts uncached)."""
+
+    def __init__(self, client: StackOneClient, accounts: AccountDirectory) -> None:
+        self._client = client
+        self._accounts = accounts
+
+    def owner_accounts(self, owner_id: str, provider: str | None):
+        """The owner's non-archived accounts, asked of StackOne now."""
+        return [a for a in self._client.list_accounts(owner_id, provider)
+                if a.origin_owner_id == owner_id and (a.status or "").lower() != "archived"]
+
+    def account(self, account_id: str):
+        """One account (the directory asks StackOne live for these anyway)."""
+        return self._accounts.account(account_id)
+
+    def enabled_providers(self):
+        """The enabled providers (the connector list's cache is fine: it is not about accounts)."""
+        return self._accounts.enabled_providers()
+
+
+def _pending(details: SessionDetails) -> bool:
+    return details.attempt_status in (None, "pending")
+

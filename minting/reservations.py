@@ -1,0 +1,52 @@
+"""Race-safe caps: an owner's creates are decided one at a time across every host, and each minted session holds a
+reservation (in the shared state, expiring with the session) until the account it makes exists."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from errors import ServiceBusy
+from policy.caps import Reservation
+from state import SharedState
+
+LOCK_TTL = 30  # outlives any request holding it; a host that died with it frees the owner after this long
+POLL_SECONDS = 0.02
+
+
+class Reservations:
+    """Each owner's pending reservations, and the per-owner lock under which caps are checked and sessions minted."""
+
+    def __init__(self, state: SharedState) -> None:
+        self._state = state
+
+    @contextmanager
+    def owner_locked(self, owner_key: str, deadline: float | None) -> Iterator[None]:
+        """Hold the owner's lock (SET NX) for the block; 503 service_busy if it cannot be had before the deadline."""
+        key = f"caps-lock:{owner_key}"
+        while not self._state.add(key, 1, ttl=LOCK_TTL):
+            if deadline is not None and time.monotonic() + POLL_SECONDS >= deadline:
+                raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
+                                  headers={"Retry-After": "1"})
+            time.sleep(POLL_SECONDS)
+        try:
+            yield
+        finally:
+            self._state.delete(key)
+
+    def held(self, owner_key: str) -> list[Reservation]:
+        """The owner's reservations as stored (expired and consumed ones included; policy.caps sorts them)."""
+        stored = self._state.get(f"reservations:{owner_key}")
+        items = stored if isinstance(stored, list) else []
+        return [r for r in (Reservation.from_dict(item) for item in items) if r is not None]
+
+    def keep(self, owner_key: str, reservations: list[Reservation]) -> None:
+        """Store the owner's reservations, living as long as the longest of them."""
+        now = time.time()
+        live = [r for r in reservations if r.until > now]
+        key = f"reservations:{owner_key}"
+        if not live:
+            self._state.delete(key)
+            return
+        self._state.set(key, [r.as_dict() for r in live], ttl=max(r.until for r in live) - now + 1)

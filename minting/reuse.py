@@ -1,0 +1,42 @@
+"""Live-session reuse: the double click and the page reload get the session already minted, not a second one.
+
+Two requests of one owner for the same decision (action, provider or account, label, categories, lifetime) within
+SESSION_REUSE_WINDOW get the same session, while it is still pending (not yet used to connect) and, for a link, while
+at least half its lifetime is left. Never across owners: the owner's key is part of the record's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from connect_flow import IssuedSession
+from policy import Decision, SessionRequest
+
+
+def reuse_key(owner_key: str, decision: Decision, request: SessionRequest) -> str:
+    """The shared-state key of this owner's session for this decision."""
+    parts = (owner_key, decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
+             ",".join(sorted(request.categories)), str(request.expires_in))
+    return "reuse:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def as_record(issued: IssuedSession) -> dict[str, Any]:
+    """What is kept (sealed) of a minted session to hand it out again."""
+    return {"token": issued.token, "link": issued.link, "expires_in": issued.expires_in,
+            "expires_at": issued.expires_at.timestamp(), "session_id": issued.session_id}
+
+
+def from_record(record: dict[str, Any], decision: Decision) -> IssuedSession:
+    """The minted session again, for the same decision."""
+    return IssuedSession(decision, record["token"], record["link"], int(record["expires_in"]),
+                         datetime.fromtimestamp(float(record["expires_at"]), UTC), record.get("session_id"))
+
+
+def half_life_left(record: dict[str, Any], now: float) -> bool:
+    """True while at least half of the session's lifetime is left."""
+    try:
+        return float(record["expires_at"]) - now >= int(record["expires_in"]) / 2
+    except (KeyError, TypeError, ValueError):
+        return False

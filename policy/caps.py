@@ -1,0 +1,102 @@
+"""Account caps (ACCOUNT_LIMITS): the most accounts an owner may have, in total and per provider (plain Python).
+
+A create or multiple that would pass a cap is refused before StackOne is called; an update (a reconnect) never is.
+Archived accounts do not count. Sessions minted but not yet completed do (`pending`, each a reservation that the
+account it makes consumes), so ten tabs at N-1 cannot all pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.accounts import Account
+from errors import ServiceError
+from policy.types import Action, Decision
+
+TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """The caps: `total` (None: none) and one per provider."""
+
+    total: int | None = None
+    per_provider: Mapping[str, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.total is not None or bool(self.per_provider)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A session minted for a new account and not yet completed: it counts until its account exists or it expires."""
+
+    provider: str | None  # None: a category-only session, which may make an account of any provider
+    at: float  # when it was minted (epoch seconds)
+    until: float  # when the session expires
+    # The owner's accounts when it was minted: none of them can be the account it makes. (Ids, not times: StackOne's
+    # clock and ours need not agree.)
+    seen: frozenset[str] = frozenset()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the shared state."""
+        return {"provider": self.provider, "at": self.at, "until": self.until, "seen": sorted(self.seen)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Reservation | None:
+        """Read one back; None when unreadable."""
+        try:
+            return cls(data.get("provider"), float(data["at"]), float(data["until"]),
+                       frozenset(str(i) for i in data.get("seen") or ()))
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+
+class AccountLimitReached(ServiceError):
+    """A create or multiple would pass one of ACCOUNT_LIMITS' caps."""
+
+    status = 409
+    code = "account_limit"
+    title = "Account limit reached"
+
+
+def still_pending(reservations: Iterable[Reservation], accounts: Iterable[Account], now: float
+                  ) -> list[Reservation]:
+    """The reservations not expired and not consumed: each account a reservation had not seen (of its provider, or
+    any for a category-only one) consumes the oldest such reservation, once."""
+    live = sorted((r for r in reservations if r.until > now), key=lambda r: r.at)
+    for account in accounts:
+        for reservation in live:
+            if account.id not in reservation.seen and reservation.provider in (None, account.provider):
+                live.remove(reservation)
+                break
+    return live
+
+
+def check_caps(limits: AccountLimits, decision: Decision, accounts: list[Account],
+               pending: list[Reservation]) -> None:
+    """Raise AccountLimitReached when one more account from this decision would pass a cap; else nothing.
+
+    `accounts` are the owner's accounts (any status; archived ones are set aside here), `pending` its reservations.
+    """
+    if not limits or decision.action is Action.UPDATE:
+        return
+    counted = [a for a in accounts if (a.status or "").lower() != "archived"]
+    caps: list[tuple[str, int, list[Account], list[Reservation]]] = []
+    if decision.provider and decision.provider in limits.per_provider:
+        caps.append((decision.provider, limits.per_provider[decision.provider],
+                     [a for a in counted if a.provider == decision.provider],
+                     [r for r in pending if r.provider == decision.provider]))
+    if limits.total is not None:
+        caps.append((TOTAL, limits.total, counted, pending))
+    for name, most, held, reserved in caps:
+        if len(held) + len(reserved) + 1 > most:
+            where = "in total" if name == TOTAL else f"for {name}"
+            raise AccountLimitReached(
+                f"Your organisation may have at most {most} account(s) {where}: {len(held)} connected and "
+                f"{len(reserved)} being connected; reconnect or disconnect one instead",
+                limit={"name": name, "max": most},
+                accounts=[{"id": a.id, "provider": a.provider, "label": a.label} for a in held],
+                pendingSessions=len(reserved))

@@ -1,0 +1,96 @@
+"""Minting safe to retry across a fleet, for real: two gunicorn hosts on one redis-server in front of the sandbox.
+One Idempotency-Key sent 50 times at once makes one session; 20 creates at once at cap - 1 make one."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.helpers import JWT_SECRET, login
+
+pytestmark = pytest.mark.e2e
+KEY = "v1.sandbox.minting_fleet_0123456789"
+URL = "/stackone_connect_sessions"
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """Sandbox, a redis-server, and two gunicorn masters (2 workers each) sharing it, on free loopback ports."""
+    from tests.redis_server import RedisServer
+
+    folder = tmp_path_factory.mktemp("minting-fleet")
+    store = RedisServer(folder)
+    store.start()
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, folder / "sandbox.log")
+    ports = free_port(), free_port()
+    hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
+        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url,
+        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "REDIS_URL": store.url, "OWNER_RATE_LIMIT": "",
+        "STATE_DIR": str(folder / f"state-{port}"), "ACCOUNT_LIMITS": "hibob=2", "LOG_FORMAT": "text",
+    }, folder / f"gunicorn-{port}.log") for port in ports]
+    try:
+        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
+        for port, process in zip(ports, hosts, strict=True):
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        yield [f"http://127.0.0.1:{port}" for port in ports], sandbox_url
+    finally:
+        for process in (*hosts, sandbox):
+            stop(process)
+        store.stop()
+
+
+def owner(org: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login(org_id=org, org_name=org.title())}"}
+
+
+def sessions_minted(sandbox: str) -> int:
+    return requests.get(f"{sandbox}/sandbox/calls", timeout=5).json().count("POST /connect_sessions")
+
+
+def test_fifty_identical_requests_with_one_key_make_one_session_and_fifty_identical_answers(fleet):
+    hosts, sandbox = fleet
+    before = sessions_minted(sandbox)
+    headers = {**owner("org-idem"), "Idempotency-Key": "checkout-7f3a"}
+
+    def send(n):
+        return requests.post(f"{hosts[n % 2]}{URL}", json={"provider": "bamboohr"}, headers=headers, timeout=20)
+
+    with ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(send, range(50)))
+    assert [a.status_code for a in answers] == [200] * 50
+    assert len({a.content for a in answers}) == 1
+    assert sessions_minted(sandbox) == before + 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 49
+
+    reused = requests.post(f"{hosts[0]}{URL}", json={"provider": "hibob"}, headers=headers, timeout=10)
+    assert (reused.status_code, reused.json()["code"]) == (422, "idempotency_key_reused")
+    theirs = requests.post(f"{hosts[1]}{URL}", json={"provider": "bamboohr"}, timeout=10,
+                           headers={**owner("org-other"), "Idempotency-Key": "checkout-7f3a"})
+    assert theirs.status_code == 200 and theirs.json()["token"] != answers[0].json()["token"]
+    assert sessions_minted(sandbox) == before + 2
+
+
+def test_twenty_creates_at_once_at_cap_minus_one_across_two_hosts_make_one_session(fleet):
+    hosts, sandbox = fleet
+    headers = owner("org-capped")
+    # One hibob account already (the cap is 2): connect it through the sandbox's hub.
+    first = requests.post(f"{hosts[0]}{URL}", json={"provider": "hibob"}, headers=headers, timeout=10).json()
+    assert requests.post(f"{sandbox}/sandbox/complete", json={"token": first["token"]}, timeout=5).status_code == 200
+    before = sessions_minted(sandbox)
+
+    def send(n):
+        # Each tab adds another hibob account with its own label: distinct requests, all creates at N-1.
+        return requests.post(f"{hosts[n % 2]}{URL}", json={"provider": "hibob", "multiple": True, "label": f"tab {n}"},
+                             headers=headers, timeout=20)
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(send, range(20)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [409] * 19, statuses
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"account_limit"}
+    assert sessions_minted(sandbox) == before + 1
