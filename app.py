@@ -43,7 +43,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     configure_logging(
         settings.log_level,
         secrets=(settings.stackone_api_key, settings.jwt_secret or "", settings.legacy_secret_key or "",
-                 *settings.webhook_secrets),
+                 *settings.webhook_secrets, settings.app_webhook_secret or "", settings.admin_token or ""),
         log_format=settings.log_format,
     )
 
@@ -78,13 +78,15 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     from contract import bp as contract_bp
     from contract import build_document
     from views.accounts import bp as accounts_bp
+    from views.admin import bp as admin_bp
     from views.health import bp as health_bp
     from views.providers import bp as providers_bp
     from views.sessions import bp as sessions_bp
     from views.webhooks import bp as webhooks_bp
 
     app.extensions[OPENAPI] = build_document(settings)
-    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp):
+    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp,
+                      admin_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     init_owner_limit(app, settings, outage=getattr(state, "outage", None))

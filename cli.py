@@ -45,7 +45,10 @@ def _refusal(exc: ServiceError) -> click.ClickException:
 
 
 def register_cli(app: Flask) -> None:
-    """Add the `auth-link` command to the app's CLI."""
+    """Add the `auth-link` command, and the connection commands, to the app's CLI."""
+    from connections.cli import register
+
+    register(app, OneLineCommand, services)
 
     # Options are checked here, not by click's types, so every mistake is a single "Error: ..." line.
     @app.cli.command("auth-link", cls=OneLineCommand)

@@ -149,6 +149,34 @@ def _account_limits(raw: str, enabled: frozenset[str] | None):
     return AccountLimits(total, per_provider)
 
 
+def _app_webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """APP_WEBHOOK_URL and APP_WEBHOOK_SECRET: both or neither; the secret a Standard Webhooks `whsec_...` one."""
+    url, secret = env.get("APP_WEBHOOK_URL", "").strip() or None, env.get("APP_WEBHOOK_SECRET", "").strip() or None
+    if not url and not secret:
+        return None, None
+    if not (url and secret):
+        raise ConfigError("set both APP_WEBHOOK_URL and APP_WEBHOOK_SECRET (events to your app are signed)")
+    _base_url(env, "APP_WEBHOOK_URL", url)
+    try:
+        import base64
+
+        text = secret.removeprefix("whsec_")
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except ValueError:
+        key = b""
+    if not secret.startswith("whsec_") or len(key) < 24:
+        raise ConfigError("APP_WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_ and at least 24 random "
+                          "bytes in base64")
+    return url, secret
+
+
+def _admin_token(raw: str) -> str | None:
+    token = raw.strip() or None
+    if token is not None and (len(token) < 24 or not token.isascii() or any(ch.isspace() for ch in token)):
+        raise ConfigError("ADMIN_TOKEN must be at least 24 characters with no spaces (a random secret)")
+    return token
+
+
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     """An http(s) URL with a host: 'api.stackone.com' alone would make every call fail as 'StackOne answered'."""
     raw = env.get(name, "").strip() or default
@@ -211,6 +239,11 @@ class Settings:
     session_type: str = "production"
     connector_profiles: dict = field(default_factory=dict)
     account_limits: object = None  # policy.caps.AccountLimits
+    app_webhook_url: str | None = None
+    app_webhook_secret: str | None = field(default=None, repr=False)
+    reconnect_reminder: int = 24 * 3600
+    reconcile_interval: int = 15 * 60
+    admin_token: str | None = field(default=None, repr=False)
     idempotency_ttl: int = 24 * 3600
     session_reuse_window: int = 60
 
@@ -298,4 +331,9 @@ class Settings:
             account_limits=_account_limits(env.get("ACCOUNT_LIMITS", ""), enabled_providers),
             idempotency_ttl=int(_number(env, "IDEMPOTENCY_TTL", 24 * 3600, minimum=1)),
             session_reuse_window=int(_number(env, "SESSION_REUSE_WINDOW", 60)),
+            app_webhook_url=(app_webhook := _app_webhook(env))[0],
+            app_webhook_secret=app_webhook[1],
+            reconnect_reminder=int(_number(env, "RECONNECT_REMINDER", 24 * 3600, minimum=60)),
+            reconcile_interval=int(_number(env, "RECONCILE_INTERVAL", 15 * 60)),
+            admin_token=_admin_token(env.get("ADMIN_TOKEN", "")),
         )

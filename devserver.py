@@ -118,6 +118,10 @@ Ctrl-C stops everything.
 
 def main() -> int:
     """Start the service (and the sandbox in demo mode) and wait until interrupted."""
+    # gunicorn reads WEB_CONCURRENCY while importing itself, where a mistyped one is a traceback: the settings
+    # module checks it (and the other GUNICORN_* numbers) first, and refuses in one line naming it.
+    import serving.gunicorn_settings  # noqa: F401
+
     if os.environ.get("STACKONE_API_KEY"):
         print("make run: STACKONE_API_KEY is set, so the demo (local sandbox, demo login) is skipped: gunicorn "
               f"runs against {os.environ.get('STACKONE_API_URL') or 'https://api.stackone.com'} with your "
@@ -137,15 +141,17 @@ def main() -> int:
                   file=sys.stderr)
             return 1
     sandbox_env, service_env, page_env, login = demo_environment(port, sandbox_port, mode, page_port)
+    # Each child in a session of its own: Ctrl-C reaches this process only, which stops them with SIGTERM (gunicorn's
+    # graceful stop). Sent to gunicorn's workers directly, SIGINT ends each with a gevent traceback.
     children = [subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(sandbox_port)], cwd=HERE,
-                                 env=sandbox_env)]
+                                 env=sandbox_env, start_new_session=True)]
     try:
         if not wait_for_port(sandbox_port):
             print("make run: the sandbox did not start", file=sys.stderr)
             return 1
-        children.append(subprocess.Popen(GUNICORN, cwd=HERE, env=service_env))
+        children.append(subprocess.Popen(GUNICORN, cwd=HERE, env=service_env, start_new_session=True))
         children.append(subprocess.Popen([sys.executable, "-m", "examples.legacy_flask_app", "--port",
-                                          str(page_port)], cwd=HERE, env=page_env))
+                                          str(page_port)], cwd=HERE, env=page_env, start_new_session=True))
         for p, what in ((port, "gunicorn"), (page_port, "the demo page")):
             if not wait_for_port(p):
                 print(f"make run: {what} did not start", file=sys.stderr)
@@ -156,6 +162,7 @@ def main() -> int:
             time.sleep(0.5)
         return 1
     except KeyboardInterrupt:
+        print("\nmake run: stopping", file=sys.stderr, flush=True)
         return 0
     finally:
         for child in reversed(children):

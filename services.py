@@ -11,6 +11,11 @@ from flask import current_app, g, has_request_context, request
 
 from config import Settings
 from connect_flow import IssuedSession, SessionSettings
+from connections.delivery import deliver_due
+from connections.monitor import ConnectionMonitor
+from connections.outbox import Outbox
+from connections.sender import AppWebhookSender
+from connections.store import ConnectionStore
 from domain.accounts import Account
 from errors import StateUnavailable, Unauthorized
 from identity.owner import Owner
@@ -62,6 +67,30 @@ class Services:
         return Minter(client=self.client, accounts=self.accounts, once=self.once,
                       reservations=Reservations(self.state), session_settings=self.session_settings,
                       limits=self.settings.account_limits, reuse_window=self.settings.session_reuse_window)
+
+    @functools.cached_property
+    def connections(self) -> ConnectionMonitor:
+        """Each account's applied state and the events its changes make (made once)."""
+        store = ConnectionStore(self.state)
+        return ConnectionMonitor(store, Outbox(self.state, store.locked), client=self.client,
+                                 sending=bool(self.settings.app_webhook_url),
+                                 reminder_seconds=self.settings.reconnect_reminder)
+
+    @functools.cached_property
+    def app_sender(self) -> AppWebhookSender | None:
+        """The signed sender to APP_WEBHOOK_URL, or None when unset."""
+        settings = self.settings
+        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret) if settings.app_webhook_url \
+            else None
+
+    def deliver_events(self, now: float | None = None) -> dict[str, int]:
+        """Send the events that are due (and queue the reminders that are); the background and the CLI call it."""
+        if self.app_sender is None:
+            return {}
+        self.connections.remind_due()
+        return deliver_due(self.connections.outbox, self.app_sender,
+                           lambda owner, request: self.open_session(owner, request, ignore_limits=True, live=True),
+                           now)
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
                      live: bool = False) -> IssuedSession:

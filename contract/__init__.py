@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 
 from config import Settings
 from schemas import answers
+from schemas.offboard import OffboardAnswerSchema, OffboardRequestSchema
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 
 bp = Blueprint("contract", __name__)
@@ -63,6 +64,10 @@ OPERATIONS = [
      None, None, (200, answers.WebhookAnswerSchema),
      {400: ["invalid_json", "invalid_body"], 401: ["invalid_signature"], 408: ["request_timeout"],
       413: ["payload_too_large"], 503: ["webhooks_not_configured", "state_unavailable", "service_busy"]}),
+    ("/admin/offboard", "post", "Operators: delete every StackOne account of one owner (ADMIN_TOKEN)",
+     OffboardRequestSchema, None, (200, OffboardAnswerSchema),
+     _merge(BODY, {401: ["unauthorized"], 404: ["not_found"], 503: ["service_busy", "state_unavailable"]},
+            UPSTREAM)),
     ("/healthz", "get", "Liveness", None, None, (200, answers.HealthAnswerSchema), {}),
     ("/readyz", "get", "Readiness (the shared state answers)", None, None, (200, answers.ReadyAnswerSchema), {}),
 ]
@@ -79,10 +84,16 @@ def build_document(settings: Settings) -> dict:
     else:
         spec.components.security_scheme("login", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=answers.ProblemSchema)
+    spec.components.security_scheme("admin", {"type": "http", "scheme": "bearer",
+                                              "description": "The operator's ADMIN_TOKEN, never an owner's login"})
     for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
+        if path.startswith("/admin/") and not settings.admin_token:
+            continue  # without ADMIN_TOKEN the operator's route is a 404: not part of this deployment's contract
         operation: dict = {"summary": summary, "responses": {}}
         if path.startswith("/stackone_") and path != "/stackone_webhooks":
             operation["security"] = [{"login": []}]
+        if path.startswith("/admin/"):
+            operation["security"] = [{"admin": []}]
         if body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         if query == "minting":

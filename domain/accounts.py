@@ -20,6 +20,7 @@ class Account:
     created_at: str | None = None
     updated_at: str | None = None
     type: str | None = None  # production or test
+    origin_owner_name: str | None = None
     # StackOne's status_reasons, reduced to {code, description, timestamp} strings.
     status_reasons: tuple[dict[str, str | None], ...] = ()
 
@@ -42,6 +43,7 @@ class Account:
             created_at=text("created_at"),
             updated_at=text("updated_at"),
             type=text("type"),
+            origin_owner_name=text("origin_owner_name"),
             status_reasons=_reasons(item.get("status_reasons")),
         )
 

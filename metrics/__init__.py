@@ -25,6 +25,11 @@ STACKONE_DURATION = Histogram("stackone_request_duration_seconds", "Time of one 
 DECISIONS = Counter("connect_decisions_total", "Sessions and links minted, by the policy's action", ["action"])
 REFUSALS = Counter("refusals_total", "Problem answers, by code", ["code"])
 WEBHOOKS = Counter("webhook_events_total", "Verified webhook events, by event and outcome", ["event", "outcome"])
+ACCOUNT_CHANGES = Counter("account_state_changes_total", "Account observations applied to our view, by source "
+                          "(webhook, reconcile, offboard) and outcome (applied, unchanged, stale_dropped, "
+                          "inferred_missing)", ["source", "outcome"])
+APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the customer's app, by outcome (delivered, "
+                         "retry, failed: given up after the last attempt)", ["outcome"])
 
 KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
 METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
@@ -43,6 +48,17 @@ def record_stackone_call(operation: str, outcome: str, seconds: float) -> None:
     """The StackOne client's observer listener: one call, its outcome and its time."""
     child(STACKONE_REQUESTS, operation, outcome).inc()
     child(STACKONE_DURATION, operation).observe(seconds)
+
+
+def record_account_change(source: str, outcome: str) -> None:
+    """One observation of an account, applied (or not) to the connection state."""
+    child(ACCOUNT_CHANGES, source, outcome).inc()
+
+
+def record_delivery(outcome: str, count: int = 1) -> None:
+    """Deliveries to the customer's app."""
+    if count:
+        child(APP_DELIVERIES, outcome).inc(count)
 
 
 def webhook_event_label(event: object) -> str:

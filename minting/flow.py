@@ -10,7 +10,7 @@ from errors import StateUnavailable
 from identity.owner import Owner
 from minting.once import Once
 from minting.reservations import Reservations
-from minting.reuse import as_record, from_record, half_life_left, reuse_key
+from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from policy import Action, Decision, SessionRequest, decide
 from policy.caps import AccountLimits, Reservation, check_caps, still_pending
 from policy.lifecycle import completion_from_accounts
@@ -64,8 +64,11 @@ class Minter:
 
     def _still_usable(self, owner: Owner, record: dict) -> bool:
         """A kept session is handed out again only while unused (pending) and with half its lifetime left."""
-        if not half_life_left(record, time.time()):
+        now = time.time()
+        if not half_life_left(record, now):
             return False
+        if just_minted(record, now):
+            return True  # the double click: no StackOne call to hand it out again
         details = self._client.authenticate_session(record["token"])
         if not details.reports_attempts:
             details = completion_from_accounts(details, self._client.list_accounts(owner.id, details.provider))

@@ -8,6 +8,7 @@ at least half its lifetime is left. Never across owners: the owner's key is part
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,10 +23,21 @@ def reuse_key(owner_key: str, decision: Decision, request: SessionRequest) -> st
     return "reuse:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+# A session minted this recently cannot have been used to connect yet (the hub takes longer than this to fill in):
+# it is handed out again without asking StackOne.
+TRUSTED_SECONDS = 10.0
+
+
 def as_record(issued: IssuedSession) -> dict[str, Any]:
     """What is kept (sealed) of a minted session to hand it out again."""
     return {"token": issued.token, "link": issued.link, "expires_in": issued.expires_in,
-            "expires_at": issued.expires_at.timestamp(), "session_id": issued.session_id}
+            "expires_at": issued.expires_at.timestamp(), "session_id": issued.session_id, "minted_at": time.time()}
+
+
+def just_minted(record: dict[str, Any], now: float) -> bool:
+    """True for a session minted under TRUSTED_SECONDS ago."""
+    minted = record.get("minted_at")
+    return isinstance(minted, (int, float)) and 0 <= now - minted < TRUSTED_SECONDS
 
 
 def from_record(record: dict[str, Any], decision: Decision) -> IssuedSession:

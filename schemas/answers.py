@@ -93,7 +93,8 @@ class SessionStatusAnswerSchema(Schema):
 class WebhookAnswerSchema(Schema):
     """200 of POST /stackone_webhooks."""
 
-    status = fields.String(required=True, validate=validate.OneOf(["processed", "duplicate", "ignored", "stale"]))
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["processed", "duplicate", "ignored", "stale", "out_of_order"]))
 
 
 class HealthAnswerSchema(Schema):

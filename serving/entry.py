@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from serving.gunicorn_settings import SETTINGS_MARKER
+from serving.gunicorn_settings import SETTINGS_MARKER, refusal_line
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
@@ -26,10 +26,14 @@ def load_app() -> Flask:
         from gunicorn.errors import AppImportError
 
         # Without our settings gunicorn runs its sync worker, skips the configuration check and the metrics listener.
-        raise AppImportError(
-            f"refusing to start: gunicorn did not read this service's settings; start it with "
-            f"`gunicorn -c {CONFIG_FILE} wsgi:app` (or begin your own config file with "
-            "`from serving.gunicorn_settings import *`)")
+        # gunicorn prints the message as it is: the line itself is in LOG_FORMAT's form.
+        raise AppImportError(refusal_line(
+            f"gunicorn did not read this service's settings; start it with `gunicorn -c {CONFIG_FILE} wsgi:app` "
+            "(or begin your own config file with `from serving.gunicorn_settings import *`)"))
     from app import create_app
+    from connections import background
 
-    return create_app()
+    app = create_app()
+    if "gunicorn.arbiter" in sys.modules:
+        background.start(app)  # in the worker: send events, remind, reconcile on schedule
+    return app

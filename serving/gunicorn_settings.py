@@ -5,9 +5,11 @@ and an operator's own config file that starts with `from serving.gunicorn_settin
 worker, checks and listeners. wsgi.py refuses to load under a gunicorn that read none of them.
 """
 
+import json
 import logging
 import os
 import sys
+import time
 
 from serving.listeners import parse_bind, publish_metrics_sockets
 
@@ -16,9 +18,20 @@ SETTINGS_MARKER = "STACKONE_CONNECT_GUNICORN_MASTER"
 WORKER_CLASS = "serving.worker.ServiceWorker"
 
 
+def refusal_line(reason: str) -> str:
+    """The one line that says why the service will not start: JSON with LOG_FORMAT=json (the default), else text."""
+    text = f"gunicorn: refusing to start: {reason}"
+    if (os.environ.get("LOG_FORMAT") or "json").strip().lower() != "json":
+        return text
+    from logs.formats import utc_timestamp
+
+    return json.dumps({"time": utc_timestamp(time.time()), "level": "CRITICAL", "logger": "gunicorn.error",
+                       "message": text, "request_id": "-"}, separators=(",", ":"))
+
+
 def refuse(reason: str) -> None:
     """Stop the master with one line on stderr, before any socket is bound or worker forked."""
-    print(f"gunicorn: refusing to start: {reason}", file=sys.stderr, flush=True)
+    print(refusal_line(reason), file=sys.stderr, flush=True)
     sys.exit(1)
 
 
@@ -49,6 +62,8 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 # %(U)s is the path without the query string, so nothing a client puts there reaches the log; control
 # characters in it are escaped by the log filter the app installs on gunicorn's handlers.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms rid=%({x-request-id}o)s'
+# The master's own lines in the service's format too (JSON by default): serving/gunicorn_logging.py.
+logger_class = "serving.gunicorn_logging.ServiceLogger"
 # gunicorn 27's control socket defaults to one path per user, which two instances on a host would share.
 control_socket_disable = True
 

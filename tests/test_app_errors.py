@@ -117,3 +117,19 @@ def test_malformed_account_limits_refuse_to_build(env, value):
     env["ACCOUNT_LIMITS"] = value
     with pytest.raises(ConfigError, match="ACCOUNT_LIMITS"):
         create_app(env)
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"APP_WEBHOOK_URL": "https://app.example.com/hooks"}, "APP_WEBHOOK_SECRET"),
+    ({"APP_WEBHOOK_SECRET": "whsec_" + "A" * 40}, "APP_WEBHOOK_URL"),
+    ({"APP_WEBHOOK_URL": "https://app.example.com/hooks", "APP_WEBHOOK_SECRET": "not-a-whsec"}, "APP_WEBHOOK_SECRET"),
+    ({"APP_WEBHOOK_URL": "https://app.example.com/hooks", "APP_WEBHOOK_SECRET": "whsec_c2hvcnQ="},
+     "APP_WEBHOOK_SECRET"),
+    ({"APP_WEBHOOK_URL": "app.example.com/hooks", "APP_WEBHOOK_SECRET": "whsec_" + "A" * 40}, "APP_WEBHOOK_URL"),
+    ({"ADMIN_TOKEN": "short"}, "ADMIN_TOKEN"),
+    ({"RECONNECT_REMINDER": "10"}, "RECONNECT_REMINDER"),
+])
+def test_malformed_event_and_operator_settings_refuse_to_build(env, settings, named):
+    env.update(settings)
+    with pytest.raises(ConfigError, match=named):
+        create_app(env)

@@ -39,3 +39,9 @@ def test_with_an_api_key_it_says_the_demo_is_skipped():
     result = devserver(STACKONE_API_KEY="v1.x.key_0123456789", PORT=str(free_port()), STATE_DIR="/tmp/x-devserver")
     assert "the demo (local sandbox, demo login) is skipped" in result.stderr
     assert result.returncode != 0 and "refusing to start" in result.stderr
+
+
+def test_a_mistyped_worker_count_is_refused_in_one_line_before_gunicorn_reads_it():
+    result = devserver(WEB_CONCURRENCY="two")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1 and "WEB_CONCURRENCY" in lines[0]

@@ -3,6 +3,7 @@ config file, from another folder; told by its socket, never by a header; serving
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -92,10 +93,10 @@ def test_an_operators_own_config_file_that_imports_our_settings_keeps_the_metric
 def test_gunicorn_without_our_settings_refuses_in_one_line_saying_how_to_start(tmp_path):
     port = free_port()
     run = from_elsewhere(["--chdir", str(ROOT), "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                         service_env(tmp_path, METRICS_BIND=f"127.0.0.1:{free_port()}"), tmp_path)
+                         service_env(tmp_path, METRICS_BIND=f"127.0.0.1:{free_port()}", LOG_FORMAT="json"), tmp_path)
     assert run.returncode != 0
     refusals = [line for line in (run.stdout + run.stderr).splitlines() if "refusing to start" in line]
-    assert len(refusals) == 1 and f"gunicorn -c {CONFIG} wsgi:app" in refusals[0]
+    assert len(refusals) == 1 and f"gunicorn -c {CONFIG} wsgi:app" in json.loads(refusals[0])["message"]
     assert "Traceback" not in run.stdout + run.stderr
 
 
@@ -108,3 +109,31 @@ def test_a_metrics_bind_that_is_also_the_public_listener_refuses_to_start(tmp_pa
     assert lines[-1] == (f"gunicorn: refusing to start: METRICS_BIND={bind} is also a public listener "
                          "(-b/--bind/BIND): give the metrics listener an address of its own")
     assert "Listening at" not in run.stderr and "Traceback" not in run.stderr
+
+
+# WEB_CONCURRENCY is not here: gunicorn itself reads it while importing its own settings, before any config file
+# (a mistyped one is gunicorn's ValueError, which no setting of ours can reach); `make run` checks it first.
+@pytest.mark.parametrize("name", ["GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_WORKER_CONNECTIONS",
+                                  "GUNICORN_GRACEFUL_TIMEOUT"])
+@pytest.mark.parametrize("value", ["5s", "two"])
+def test_a_mistyped_gunicorn_setting_refuses_in_one_line_naming_it(tmp_path, name, value):
+    run = from_elsewhere(["-c", CONFIG, "--chdir", str(ROOT), "-b", f"127.0.0.1:{free_port()}", "wsgi:app"],
+                         {**service_env(tmp_path), name: value}, tmp_path)
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert run.returncode == 1 and len(lines) == 1 and name in lines[0] and "Traceback" not in run.stderr
+
+
+def test_with_json_logs_every_line_of_a_run_is_json_the_masters_too(tmp_path):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    process = start(["-m", "gunicorn", "-c", CONFIG, "--chdir", str(ROOT), "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                    service_env(tmp_path, LOG_FORMAT="json", WEB_CONCURRENCY="2"), log, cwd=tmp_path)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        requests.get(f"http://127.0.0.1:{port}/nowhere", timeout=5)
+    finally:
+        stop(process)
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    messages = [json.loads(line)["message"] for line in lines]  # each line parses, or this raises
+    assert any(m.startswith("Starting gunicorn") for m in messages) and any("Listening at" in m for m in messages)
+    assert any("Shutting down" in m for m in messages)

@@ -25,16 +25,28 @@ def reusing(env):
     return create_app({**env, "SESSION_REUSE_WINDOW": "60"}).test_client()
 
 
-def test_a_double_click_gets_the_same_pending_session(reusing, stackone):
+def test_a_double_click_gets_the_same_session_without_asking_stackone(reusing, stackone):
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-reused-01"))
-    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("pending"))
     first = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
     again = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
     assert first == again and first["token"] == "tok-reused-01" and mints(stackone) == 1
+    assert not [c for c in stackone.calls if c.request.url.endswith("/authenticate")]  # minted seconds ago
 
 
-def test_a_session_already_used_to_connect_is_not_handed_out_again(reusing, stackone):
+def test_a_page_reload_later_in_the_window_gets_the_session_once_stackone_says_it_is_pending(reusing, stackone,
+                                                                                             monkeypatch):
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: StackOne is asked
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-reused-02"))
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("pending"))
+    first = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+    again = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+    assert first == again and mints(stackone) == 1
+
+
+def test_a_session_already_used_to_connect_is_not_handed_out_again(reusing, stackone, monkeypatch):
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-first-001"))
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("authenticated"))

@@ -24,7 +24,16 @@ def test_every_route_is_described(app, document):
     served = {rule.rule.replace("<account_id>", "{account_id}") for rule in app.url_map.iter_rules()
               if rule.endpoint not in ("static", "contract.openapi_document", "metrics_scrape", "scrape")
               and not rule.rule.startswith("/stackone_static")}
-    assert served - {"/metrics"} <= set(document["paths"])
+    assert served - {"/metrics", "/admin/offboard"} <= set(document["paths"])
+
+
+def test_the_operators_route_is_described_only_where_it_is_configured(env):
+    from app import create_app
+
+    assert "/admin/offboard" not in create_app(env).extensions["stackone_connect_openapi"]["paths"]
+    configured = create_app({**env, "ADMIN_TOKEN": "a-long-random-operator-token-0123"})
+    operation = configured.extensions["stackone_connect_openapi"]["paths"]["/admin/offboard"]["post"]
+    assert operation["security"] == [{"admin": []}] and "401" in operation["responses"]
 
 
 def test_request_bodies_refuse_unknown_fields_and_use_wire_names(document):

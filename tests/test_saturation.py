@@ -31,7 +31,9 @@ def site(tmp_path_factory):
         "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "GUNICORN_WORKER_CONNECTIONS": "2",
         "TRUSTED_PROXY_COUNT": "1", "REQUEST_DEADLINE": str(BUDGET), "STACKONE_TIMEOUT": "5",
         "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(logs / "state")},
+        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(logs / "state"),
+        # Eight callers stand for eight distinct requests queueing: not one double-clicked request to share.
+        "SESSION_REUSE_WINDOW": "0"},
         logs / "gunicorn.log")
     try:
         for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),

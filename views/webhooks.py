@@ -25,7 +25,10 @@ def receive_webhook():
     body = read_body()
     verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.webhook_secrets)
     event = parse_json_object(body, "The signed body")
-    outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts)
+    # Each account's state is tracked (and the account fetched, since events carry no status) for the customer's
+    # app: only when it has a receiver (APP_WEBHOOK_URL).
+    connections = svc.connections if svc.settings.app_webhook_url else None
+    outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections)
     g.webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
         # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.

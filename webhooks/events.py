@@ -27,8 +27,9 @@ def delivery_key(body: bytes) -> str:
     return "webhook:" + hashlib.sha256(body).hexdigest()
 
 
-def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory) -> str:
-    """Act on one verified event; returns "processed", "ignored", "duplicate" or "stale"."""
+def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory,
+                 connections=None) -> str:
+    """Act on one verified event; returns "processed", "ignored", "duplicate", "stale" or "out_of_order"."""
     reason = staleness(event.get("sent_at"))
     if reason:
         # Its replay mark may have expired, so acting on it would let an old delivery be replayed.
@@ -40,14 +41,14 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
-        outcome = _act(event, accounts)
+        outcome = _act(event, accounts, connections)
     except Exception:
         state.delete(key)  # let StackOne's retry act on it
         raise
     return outcome
 
 
-def _act(event: dict[str, Any], accounts: AccountDirectory) -> str:
+def _act(event: dict[str, Any], accounts: AccountDirectory, connections) -> str:
     kind = short_text(event.get("event"))
     line = {
         "webhook": kind,
@@ -60,8 +61,14 @@ def _act(event: dict[str, Any], accounts: AccountDirectory) -> str:
         return "ignored"
     if line["origin_owner_id"]:
         accounts.forget_owner(line["origin_owner_id"])
-    log.info(json.dumps({**line, "outcome": "processed"}))
-    return "processed"
+    outcome = "processed"
+    if connections is not None and line["account_id"]:
+        # Applied to the account's state only when newer than the last applied (event time, then arrival).
+        applied = connections.observe_event(line["account_id"], line["origin_owner_id"], event.get("event_date"),
+                                            kind)
+        outcome = "out_of_order" if applied == "stale" else outcome
+    log.info(json.dumps({**line, "outcome": outcome}))
+    return outcome
 
 
 def staleness(sent_at: Any, now: float | None = None) -> str | None:

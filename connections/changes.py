@@ -1,0 +1,55 @@
+"""What changed for one account, in plain Python: the events a new observation makes of the last one applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The statuses in which the user must act for the account to work again (as domain.accounts says).
+BROKEN = frozenset({"error", "expired", "inactive", "suspended"})
+CREATED, BROKE, REPAIRED, DELETED = "connection.created", "connection.broken", "connection.repaired", \
+    "connection.deleted"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """An account as seen now: by a webhook (then fetched), by reconciliation, or gone."""
+
+    account_id: str
+    owner_id: str | None
+    deleted: bool = False
+    status: str | None = None
+    provider: str | None = None
+    owner_name: str | None = None
+    label: str | None = None
+    reason_code: str | None = None
+    reason_text: str | None = None
+
+    @property
+    def broken(self) -> bool:
+        """True when the account needs its user to reconnect it."""
+        return not self.deleted and (self.status or "").lower() in BROKEN
+
+
+def events_for(previous: dict[str, Any] | None, now: Observation) -> list[str]:
+    """The events this observation makes: none when nothing a customer cares about changed."""
+    known = previous is not None and not previous.get("deleted")
+    if now.deleted:
+        return [DELETED] if known else []
+    if not known:
+        return [CREATED, BROKE] if now.broken else [CREATED]
+    was_broken = (previous.get("status") or "").lower() in BROKEN
+    if now.broken and not was_broken:
+        return [BROKE]
+    if was_broken and not now.broken and (now.status or "").lower() == "active":
+        return [REPAIRED]
+    return []
+
+
+def as_record(now: Observation, *, applied: tuple[float, int], version: int, broken_since: float | None,
+              reminded_at: float | None) -> dict[str, Any]:
+    """The state kept for the account after applying an observation."""
+    return {"owner_id": now.owner_id, "provider": now.provider, "owner_name": now.owner_name, "label": now.label,
+            "status": "deleted" if now.deleted else now.status, "deleted": now.deleted,
+            "reason_code": now.reason_code, "reason_text": now.reason_text, "applied": list(applied),
+            "version": version, "broken_since": broken_since, "reminded_at": reminded_at}

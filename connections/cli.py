@@ -1,0 +1,55 @@
+"""Operator commands: `flask --app app reconcile [--owner-id]`, `offboard --owner-id [--dry-run]`, `deliver-events`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+
+from connections.background import reconcile_all
+from connections.offboarding import offboard
+from errors import ServiceError
+
+
+def register(app: Flask, command_class, services) -> None:
+    """Add the connection commands to the app's CLI."""
+
+    @app.cli.command("reconcile", cls=command_class)
+    @click.option("--owner-id", help="Reconcile this owner only (default: every owner known here).")
+    def reconcile(owner_id):
+        """Compare our view of each owner's accounts with StackOne's, every page; differences become events."""
+        svc = services()
+        try:
+            counts = svc.connections.reconcile_owner(owner_id.strip()) if owner_id else reconcile_all(svc)
+        except ServiceError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+        click.echo(json.dumps(counts))
+
+    @app.cli.command("offboard", cls=command_class)
+    @click.option("--owner-id", help="The leaving customer's id in your own system (origin_owner_id).")
+    @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+    def offboard_owner(owner_id, dry_run):
+        """Delete every StackOne account of one owner (rerun to finish after a failure; a second run is a no-op)."""
+        owner_id = (owner_id or "").strip()
+        if not owner_id:
+            raise click.ClickException("--owner-id is required")
+        svc = services()
+        try:
+            summary = offboard(owner_id, client=svc.client, monitor=svc.connections, dry_run=dry_run, via="cli")
+        except ServiceError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+        for account_id in summary.deleted:
+            click.echo(f"{'would delete' if dry_run else 'deleted'} {account_id}")
+        for account_id in summary.failed:
+            click.echo(f"failed {account_id}")
+        click.echo(f"owner {owner_id}: {len(summary.deleted)} {'to delete' if dry_run else 'deleted'}, "
+                   f"{len(summary.already_gone)} already gone, {len(summary.failed)} failed"
+                   + ("; rerun to finish" if summary.failed else ""))
+        if summary.failed:
+            raise SystemExit(1)
+
+    @app.cli.command("deliver-events", cls=command_class)
+    def deliver_events():
+        """Send the events to APP_WEBHOOK_URL that are due now (the workers do this every few seconds)."""
+        click.echo(json.dumps(services().deliver_events()))

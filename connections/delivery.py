@@ -1,0 +1,47 @@
+"""Sending queued events: a connection.broken gets its reconnect Auth Link (owner-scoped, edit mode) when sent."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC
+from typing import Any
+
+from connections.changes import BROKE
+from connections.monitor import LINK_LIFETIME
+from connections.outbox import Outbox
+from connections.sender import AppWebhookSender
+from errors import AccountNotFound
+from identity.owner import Owner
+from logs.audit import audit
+from metrics import record_delivery
+from policy import SessionRequest
+
+
+def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
+    """The event as sent: a broken connection's `reconnect` is a fresh Auth Link for that account (edit mode)."""
+    if event["type"] != BROKE:
+        return event
+    sent = copy.deepcopy(event)
+    data = sent["data"]
+    owner = Owner(data["ownerId"], event.get("owner_name") or data["ownerId"], None)
+    try:
+        issued = open_session(owner, SessionRequest(expires_in=LINK_LIFETIME, account_id=data["accountId"]))
+    except AccountNotFound:
+        data["reconnect"] = None  # deleted meanwhile: nothing left to reconnect
+        return sent
+    # Its token goes to the customer's backend only, in the signed event; the audit line never carries it.
+    audit("auth_link_minted", via="connection.broken", owner_id=owner.id, **issued.audit_fields())
+    data["reconnect"] = {"url": issued.link, "expiresIn": issued.expires_in,
+                         "expiresAt": issued.expires_at.astimezone(UTC).isoformat(timespec="seconds")
+                         .replace("+00:00", "Z")}
+    return sent
+
+
+def deliver_due(outbox: Outbox, sender: AppWebhookSender, open_session, now: float | None = None) -> dict[str, int]:
+    """Send every due event once (retries with backoff are the outbox's); counted in metrics."""
+    counts = outbox.deliver_due(lambda event: sender.send(with_reconnect_link(event, open_session)), now)
+    for outcome, count in counts.items():
+        record_delivery(outcome, count)
+    return counts
+
+

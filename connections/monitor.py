@@ -1,0 +1,142 @@
+"""Apply what is learnt of each account (StackOne's webhooks, reconciliation) in order, once, and turn each change
+into one event for the customer's app; remind while an account stays broken."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from connections.changes import BROKE, Observation, as_record, events_for
+from connections.outbox import Outbox
+from connections.store import ConnectionStore
+from domain.accounts import Account
+from metrics import record_account_change
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REMINDER = 24 * 3600
+LINK_LIFETIME = 5 * 24 * 3600  # the reconnect Auth Link's lifetime, stated in the event
+
+
+def observed(account: Account) -> Observation:
+    """An Observation of an account as StackOne describes it (its first status reason, if any)."""
+    reason = account.status_reasons[0] if account.status_reasons else {}
+    return Observation(account.id, account.origin_owner_id, status=account.status, provider=account.provider,
+                       owner_name=account.origin_owner_name, label=account.label,
+                       reason_code=reason.get("code"), reason_text=reason.get("description"))
+
+
+def event_time(text: Any) -> float | None:
+    """StackOne's event_date (ISO 8601) as epoch seconds, or None."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+class ConnectionMonitor:
+    """The applied state per account, and the events its changes make (queued only when the app has a receiver)."""
+
+    def __init__(self, store: ConnectionStore, outbox: Outbox, *, client, sending: bool,
+                 reminder_seconds: float = DEFAULT_REMINDER, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.outbox = outbox
+        self._client = client
+        self._sending = sending
+        self.reminder_seconds = reminder_seconds
+        self._clock = clock
+
+    def now(self) -> float:
+        """The monitor's clock (epoch seconds; frozen in tests)."""
+        return self._clock()
+
+    def apply(self, now: Observation, when: tuple[float, int], source: str) -> str:
+        """Apply an observation made at `when` (event time, then delivery order): "applied", "unchanged" or "stale"
+        (older than the last one applied for the account: acknowledged, dropped and counted)."""
+        with self.store.locked(f"account:{now.account_id}"):
+            previous = self.store.record(now.account_id)
+            if previous is not None and tuple(previous.get("applied") or (0, 0)) >= when:
+                record_account_change(source, "stale_dropped")
+                return "stale"
+            kinds = events_for(previous, now)
+            version = int((previous or {}).get("version", 0))
+            broken_since = (previous or {}).get("broken_since") if now.broken else None
+            if now.broken and broken_since is None:
+                broken_since = self._clock()
+            record = as_record(now, applied=when, version=version + len(kinds), broken_since=broken_since,
+                               reminded_at=(previous or {}).get("reminded_at") if now.broken else None)
+            self.store.keep(now.account_id, record)
+            for offset, kind in enumerate(kinds, start=1):
+                self._queue(kind, now.account_id, record, f"v{version + offset}")
+        record_account_change(source, "applied" if kinds else "unchanged")
+        return "applied" if kinds else "unchanged"
+
+    def observe_event(self, account_id: str, owner_id: str | None, event_date: Any, kind: str) -> str:
+        """A verified StackOne account.* event: the account is fetched live (the event carries no status)."""
+        when = (event_time(event_date) or self._clock(), time.time_ns())
+        account = None if kind == "account.deleted" else self._client.get_account(account_id)
+        if account is None:
+            return self.apply(Observation(account_id, owner_id, deleted=True), when, "webhook")
+        if owner_id and account.origin_owner_id != owner_id:
+            return "unchanged"  # an event naming another owner than StackOne's account says: believe neither
+        return self.apply(observed(account), when, "webhook")
+
+    def reconcile_owner(self, owner_id: str) -> dict[str, int]:
+        """Compare the owner's known accounts with StackOne's list (every page); differences become events."""
+        when = (self._clock(), time.time_ns())
+        live = {a.id: a for a in self._client.list_accounts(owner_id) if a.origin_owner_id == owner_id}
+        counts = {"applied": 0, "unchanged": 0, "stale": 0, "inferred_missing": 0}
+        for account in live.values():
+            counts[self.apply(observed(account), when, "reconcile")] += 1
+        for account_id in self.store.owner_accounts(owner_id):
+            record = self.store.record(account_id)
+            if account_id in live or record is None or record.get("deleted"):
+                continue
+            # Known here, gone at StackOne: its account.deleted was missed.
+            if self.apply(Observation(account_id, owner_id, deleted=True), when, "reconcile") == "applied":
+                counts["inferred_missing"] += 1
+                record_account_change("reconcile", "inferred_missing")
+        return counts
+
+    def remind_due(self) -> int:
+        """Queue a fresh connection.broken for every account broken for RECONNECT_REMINDER since the last word."""
+        now, queued = self._clock(), 0
+        for owner in self.store.owners():
+            for account_id in self.store.owner_accounts(owner):
+                record = self.store.record(account_id)
+                if not record or record.get("deleted") or record.get("broken_since") is None:
+                    continue
+                last = record.get("reminded_at") or record["broken_since"]
+                if now - last < self.reminder_seconds:
+                    continue
+                with self.store.locked(f"account:{account_id}"):
+                    record = self.store.record(account_id) or {}
+                    last = record.get("reminded_at") or record.get("broken_since")
+                    if record.get("broken_since") is None or now - last < self.reminder_seconds:
+                        continue
+                    record["reminded_at"] = now
+                    self.store.keep(account_id, record)
+                    self._queue(BROKE, account_id, record, f"v{record.get('version')}-r{int(now)}", reminder=True)
+                    queued += 1
+        return queued
+
+    def _queue(self, kind: str, account_id: str, record: dict[str, Any], step: str, reminder: bool = False) -> None:
+        if not self._sending:
+            return
+        data = {"accountId": account_id, "ownerId": record.get("owner_id"), "provider": record.get("provider"),
+                "label": record.get("label"), "status": record.get("status")}
+        if kind == BROKE:
+            data["reason"] = {"code": record.get("reason_code"), "description": record.get("reason_text")}
+            data["reminder"] = reminder
+            data["reconnect"] = None  # minted when sent, so every try carries a link that works
+        event_id = "evt_" + hashlib.sha256(f"{account_id}\n{step}\n{kind}".encode()).hexdigest()[:32]
+        stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.outbox.enqueue({"id": event_id, "type": kind, "timestamp": stamp, "data": data,
+                             "owner_name": record.get("owner_name")})

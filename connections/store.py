@@ -1,0 +1,73 @@
+"""Each account's last applied state, and which owners and accounts are known, in the shared state."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from errors import ServiceBusy
+from stackone.directory import owner_key
+from state import SharedState
+
+LOCK_TTL = 30
+POLL_SECONDS = 0.02
+KEEP_SECONDS = 30 * 24 * 3600  # a deleted account's record is kept this long (a late webhook is then stale)
+
+
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ConnectionStore:
+    """Records per account, an index of each owner's accounts and of the owners; a lock per key."""
+
+    def __init__(self, state: SharedState) -> None:
+        self._state = state
+
+    @contextmanager
+    def locked(self, name: str, wait: float = 10.0) -> Iterator[None]:
+        """Hold a lock (SET NX) for the block, across every worker and host; 503 if it cannot be had in `wait` s."""
+        key = f"conn-lock:{_hashed(name)}"
+        give_up = time.monotonic() + wait
+        while not self._state.add(key, 1, ttl=LOCK_TTL):
+            if time.monotonic() >= give_up:
+                raise ServiceBusy("The account's state is being updated elsewhere; try again shortly",
+                                  headers={"Retry-After": "1"})
+            time.sleep(POLL_SECONDS)
+        try:
+            yield
+        finally:
+            self._state.delete(key)
+
+    def record(self, account_id: str) -> dict[str, Any] | None:
+        """The account's last applied state, or None."""
+        value = self._state.get(f"conn:{_hashed(account_id)}")
+        return value if isinstance(value, dict) else None
+
+    def keep(self, account_id: str, record: dict[str, Any]) -> None:
+        """Store the account's state and index it under its owner (the owner under the owners)."""
+        self._state.set(f"conn:{_hashed(account_id)}", record, ttl=KEEP_SECONDS)
+        owner = record.get("owner_id")
+        if not owner or account_id in self.owner_accounts(owner):
+            return  # already indexed: the common case takes no lock
+        with self.locked(f"owner:{owner}"):
+            accounts = self.owner_accounts(owner)
+            if account_id not in accounts:
+                self._state.set(f"conn-owner:{owner_key(owner)}", sorted({*accounts, account_id}), ttl=KEEP_SECONDS)
+        with self.locked("owners"):
+            owners = self.owners()
+            if owner not in owners:
+                self._state.set("conn-owners", sorted({*owners, owner}), ttl=KEEP_SECONDS)
+
+    def owner_accounts(self, owner_id: str) -> list[str]:
+        """The ids of the owner's accounts ever applied."""
+        value = self._state.get(f"conn-owner:{owner_key(owner_id)}")
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def owners(self) -> list[str]:
+        """Every owner with an applied account."""
+        value = self._state.get("conn-owners")
+        return [str(v) for v in value] if isinstance(value, list) else []

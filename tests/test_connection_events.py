@@ -1,0 +1,204 @@
+"""Events to the customer's app, for real: gunicorn and the sandbox as processes, StackOne's webhooks flowing, and a
+local receiver that verifies every delivery with the `standardwebhooks` library. Offboarding through the CLI with a
+StackOne failure on the third delete, and its HTTP form for the operator's token only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
+from tests.helpers import JWT_SECRET, login
+
+pytestmark = pytest.mark.e2e
+KEY = "v1.sandbox.events_key_0123456789"
+STACKONE_SECRET = "whsec_events_stackone_0123456789"
+APP_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+ADMIN_TOKEN = secrets.token_urlsafe(32)
+
+
+class Receiver(ThreadingHTTPServer):
+    """The customer's backend: verifies each delivery with standardwebhooks, keeps what it verified."""
+
+    def __init__(self) -> None:
+        self.verified: list[dict] = []
+        self.refused = 0
+        self.ids: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                try:
+                    payload = Webhook(APP_SECRET).verify(body, dict(self.headers))
+                except Exception:  # the library's verification error: a forged or damaged delivery
+                    outer.refused += 1
+                    self.send_response(400)
+                else:
+                    outer.verified.append(payload)
+                    outer.ids.append(self.headers["webhook-id"])
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def of(self, kind: str, account_id: str) -> list[dict]:
+        return [e for e in self.verified if e["type"] == kind and e["data"]["accountId"] == account_id]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("events")
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    sandbox_port, port = free_port(), free_port()
+    sandbox_url, service = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{port}"
+    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
+        "SANDBOX_API_KEY": KEY, "SANDBOX_WEBHOOK_SECRET": STACKONE_SECRET,
+        "SANDBOX_WEBHOOK_URL": f"{service}/stackone_webhooks"}, folder / "sandbox.log")
+    env = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
+           "OWNER_JWT_SECRET": JWT_SECRET, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
+           "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "STATE_DIR": str(folder / "state"),
+           "APP_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hooks/stackone",
+           "APP_WEBHOOK_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "RECONCILE_INTERVAL": "0",
+           "OWNER_RATE_LIMIT": "", "LOG_FORMAT": "json"}
+    process = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                    {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "CONNECTIONS_SWEEP_SECONDS": "0.3"},
+                    folder / "gunicorn.log")
+    try:
+        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
+        wait_until_up(f"{service}/healthz", process)
+        yield service, sandbox_url, receiver, env, folder / "gunicorn.log"
+    finally:
+        stop(process)
+        stop(sandbox)
+        receiver.shutdown()
+
+
+def headers_for(org: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login(org_id=org, org_name=org.title())}"}
+
+
+def connect(service: str, sandbox: str, org: str, **body) -> str:
+    minted = requests.post(f"{service}/stackone_connect_sessions", json={"provider": "hibob", **body},
+                           headers=headers_for(org), timeout=10).json()
+    done = requests.post(f"{sandbox}/sandbox/complete", json={"token": minted["token"]}, timeout=10).json()
+    return done["account"]["id"]
+
+
+def wait_for(check, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    return check()
+
+
+def break_account(sandbox: str, account_id: str) -> None:
+    requests.post(f"{sandbox}/sandbox/accounts/{account_id}/status", timeout=5, json={
+        "status": "error", "reasons": [{"code": "invalid_credentials", "description": "The API key was revoked"}]})
+
+
+def test_a_broken_account_gets_one_signed_event_with_a_link_that_reconnects_it(stack):
+    service, sandbox, receiver, _, log = stack
+    account_id = connect(service, sandbox, "org-events")
+    assert wait_for(lambda: receiver.of("connection.created", account_id))
+    break_account(sandbox, account_id)
+    broken = wait_for(lambda: receiver.of("connection.broken", account_id))
+    assert len(broken) == 1
+    data = broken[0]["data"]
+    assert (data["ownerId"], data["status"], data["reason"]) == (
+        "org-events", "error", {"code": "invalid_credentials", "description": "The API key was revoked"})
+    link = data["reconnect"]
+    assert link["expiresIn"] == 432000 and link["expiresAt"].endswith("Z")
+    token = link["url"].split("token=", 1)[1]
+    # The link opens that very account in edit mode, for that owner.
+    session = requests.post(f"{sandbox}/connect_sessions/authenticate", json={"token": token}, auth=(KEY, ""),
+                            timeout=5).json()
+    assert (session["account_id"], session["origin_owner_id"]) == (account_id, "org-events")
+    secret_things = json.dumps(broken[0])
+    # No StackOne token but the link's, no credentials or setup information, no hub trigger token.
+    assert not [leak for leak in ("external_trigger", "ett_", "sandbox-provider-secret", "subdomain", KEY)
+                if leak in secret_things]
+
+    break_account(sandbox, account_id)  # StackOne says the same again: no second event
+    time.sleep(2)
+    assert len(receiver.of("connection.broken", account_id)) == 1
+
+    redone = requests.post(f"{sandbox}/sandbox/complete", json={"token": token}, timeout=10).json()
+    assert (redone["event"], redone["account"]["id"]) == ("account.updated", account_id)  # an update, not a create
+    repaired = wait_for(lambda: receiver.of("connection.repaired", account_id))
+    assert len(repaired) == 1 and len(set(receiver.ids)) == len(receiver.ids)  # one delivery per event id
+    assert receiver.refused == 0
+    assert APP_SECRET not in log.read_text() and token not in log.read_text()
+
+
+def test_other_owners_get_nothing_of_an_owners_changes(stack):
+    service, sandbox, receiver, _, _ = stack
+    mine = connect(service, sandbox, "org-quiet")
+    wait_for(lambda: receiver.of("connection.created", mine))
+    for event in receiver.verified:
+        account = event["data"]["accountId"]
+        owner = requests.get(f"{sandbox}/accounts/{account}", auth=(KEY, ""), timeout=5).json().get("origin_owner_id")
+        assert owner in (None, event["data"]["ownerId"])  # every event names its own account's owner
+
+
+def flask_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env={**clean_environment(), **env,
+                                                      "PATH": os.environ.get("PATH", "/usr/bin")})
+
+
+def test_offboarding_after_a_failed_delete_finishes_on_the_rerun_and_spares_other_owners(stack):
+    service, sandbox, _, env, _ = stack
+    leaving = [connect(service, sandbox, "org-leaving", multiple=True, label=f"office {n}") for n in range(4)]
+    staying = connect(service, sandbox, "org-staying")
+    dry = flask_cli(env, "offboard", "--owner-id", "org-leaving", "--dry-run")
+    assert dry.returncode == 0 and dry.stdout.count("would delete") == 4, dry.stderr
+    third = leaving[2]
+    requests.post(f"{sandbox}/sandbox/faults", json={"status": 502, "method": "DELETE", "path": f"/accounts/{third}"},
+                  timeout=5)
+    first = flask_cli(env, "offboard", "--owner-id", "org-leaving")
+    assert first.returncode == 1 and f"failed {third}" in first.stdout and "3 deleted" in first.stdout, first.stdout
+    rerun = flask_cli(env, "offboard", "--owner-id", "org-leaving")
+    assert rerun.returncode == 0 and rerun.stdout.strip().splitlines() == [
+        f"deleted {third}", "owner org-leaving: 1 deleted, 0 already gone, 0 failed"], rerun.stdout
+    again = flask_cli(env, "offboard", "--owner-id", "org-leaving")
+    assert again.returncode == 0 and again.stdout.strip() == "owner org-leaving: 0 deleted, 0 already gone, 0 failed"
+    left = requests.get(f"{sandbox}/accounts", params={"origin_owner_ids": ["org-leaving", "org-staying"]},
+                        auth=(KEY, ""), timeout=5).json()
+    assert [a["id"] for a in left] == [staying]
+    audit = [json.loads(line) for line in (first.stdout + first.stderr + rerun.stderr).splitlines()
+             if line.startswith("{") and '"audit"' in line]
+    assert sorted(a["account_id"] for a in audit if a["audit"] == "account_offboarded") == sorted(leaving)
+
+
+def test_the_http_form_of_offboarding_takes_the_operators_token_and_never_an_owners_login(stack):
+    service, sandbox, _, _, _ = stack
+    kept = connect(service, sandbox, "org-admin-check")
+    url = f"{service}/admin/offboard"
+    owner_login = requests.post(url, json={"ownerId": "org-admin-check"}, headers=headers_for("org-admin-check"),
+                                timeout=10)
+    assert (owner_login.status_code, owner_login.json()["code"]) == (401, "unauthorized")
+    listed = requests.post(url, json={"ownerId": "org-admin-check", "dryRun": True}, timeout=10,
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert listed.status_code == 200 and listed.json() == {
+        "ownerId": "org-admin-check", "dryRun": True, "deleted": [kept], "alreadyGone": [], "failed": [],
+        "complete": True}
+    assert requests.get(f"{sandbox}/accounts/{kept}", auth=(KEY, ""), timeout=5).status_code == 200
