@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from errors import ServiceBusy
 from stackone.directory import owner_key
 from state import SharedState
+from state.lock import held
 
 LOCK_TTL = 30
-POLL_SECONDS = 0.02
 KEEP_SECONDS = 30 * 24 * 3600  # a deleted account's record is kept this long (a late webhook is then stale)
 
 
@@ -30,17 +29,9 @@ class ConnectionStore:
     @contextmanager
     def locked(self, name: str, wait: float = 10.0) -> Iterator[None]:
         """Hold a lock (SET NX) for the block, across every worker and host; 503 if it cannot be had in `wait` s."""
-        key = f"conn-lock:{_hashed(name)}"
-        give_up = time.monotonic() + wait
-        while not self._state.add(key, 1, ttl=LOCK_TTL):
-            if time.monotonic() >= give_up:
-                raise ServiceBusy("The account's state is being updated elsewhere; try again shortly",
-                                  headers={"Retry-After": "1"})
-            time.sleep(POLL_SECONDS)
-        try:
+        with held(self._state, f"conn-lock:{_hashed(name)}", ttl=LOCK_TTL, give_up_at=time.monotonic() + wait,
+                  busy="The account's state is being updated elsewhere; try again shortly"):
             yield
-        finally:
-            self._state.delete(key)
 
     def record(self, account_id: str) -> dict[str, Any] | None:
         """The account's last applied state, or None."""

@@ -7,12 +7,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from errors import ServiceBusy
 from policy.caps import Reservation
 from state import SharedState
+from state.lock import held
 
 LOCK_TTL = 30  # outlives any request holding it; a host that died with it frees the owner after this long
-POLL_SECONDS = 0.02
 
 
 class Reservations:
@@ -24,16 +23,9 @@ class Reservations:
     @contextmanager
     def owner_locked(self, owner_key: str, deadline: float | None) -> Iterator[None]:
         """Hold the owner's lock (SET NX) for the block; 503 service_busy if it cannot be had before the deadline."""
-        key = f"caps-lock:{owner_key}"
-        while not self._state.add(key, 1, ttl=LOCK_TTL):
-            if deadline is not None and time.monotonic() + POLL_SECONDS >= deadline:
-                raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
-                                  headers={"Retry-After": "1"})
-            time.sleep(POLL_SECONDS)
-        try:
+        with held(self._state, f"caps-lock:{owner_key}", ttl=LOCK_TTL, give_up_at=deadline,
+                  busy="Another request of your organisation is connecting an account; try again shortly"):
             yield
-        finally:
-            self._state.delete(key)
 
     def held(self, owner_key: str) -> list[Reservation]:
         """The owner's reservations as stored (expired and consumed ones included; policy.caps sorts them)."""
