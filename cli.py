@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import click
 from flask import Flask
@@ -28,20 +29,39 @@ class OneLineCommand(click.Command):
             raise click.ClickException(f"{exc.format_message()} (see --help)") from None
 
 
+# The HTTP API's words for what the operator typed as options: errors speak the command's own language.
+# (The camelCase names only, in free text: "provider" or "label" there is the plain word.)
+WIRE_NAMES = {"expiresIn": "--expires-in", "accountId": "--account-id", "originUsername": "--username",
+              "multiple: true": "--multiple"}
+FIELD_OPTIONS = {**WIRE_NAMES, "provider": "--provider", "category": "--category", "categories": "--category",
+                 "label": "--label", "multiple": "--multiple"}
+_WIRE_NAME = re.compile("|".join(re.escape(k) for k in sorted(WIRE_NAMES, key=len, reverse=True)))
+
+
+def in_cli_words(text: str, owner_id: str | None = None) -> str:
+    """A message of the HTTP API in the command's words: its options, and the owner it names."""
+    text = _WIRE_NAME.sub(lambda m: WIRE_NAMES[m.group(0)], text)
+    if owner_id:
+        text = text.replace("Your organisation", f"Owner {owner_id}").replace("your organisation", f"owner {owner_id}")
+    return text
+
+
 def _one_line(errors: dict) -> str:
     parts = []
     for field, messages in errors.items():
         text = messages if isinstance(messages, list) else [str(messages)]
-        parts.append(f"{field}: {' '.join(str(m) for m in text)}")
+        parts.append(f"{FIELD_OPTIONS.get(field, field)}: {in_cli_words(' '.join(str(m) for m in text))}")
     return "; ".join(parts)
 
 
-def _refusal(exc: ServiceError) -> click.ClickException:
-    message = f"{exc.code}: {exc.detail}"
+def _refusal(exc: ServiceError, owner_id: str) -> click.ClickException:
+    message = in_cli_words(f"{exc.code}: {exc.detail}", owner_id)
     if isinstance(exc, AmbiguousAccount):
         choices = ", ".join(f"{c['id']} ({c.get('label') or 'no label'})" for c in exc.extra.get("candidates", []))
         message += f". Accounts: {choices}. Rerun with --account-id ID, or --multiple --label NAME to add another"
     return click.ClickException(message)
+
+
 
 
 def register_cli(app: Flask) -> None:
@@ -86,7 +106,7 @@ def register_cli(app: Flask) -> None:
             issued = services().open_session(Owner(owner_id, owner_name, username), request,
                                              ignore_limits=ignore_limits, live=True)
         except ServiceError as exc:
-            raise _refusal(exc) from None
+            raise _refusal(exc, owner_id) from None
         extra = {"limits_ignored": True} if ignore_limits else {}
         audit("auth_link_minted", via="cli", owner_id=owner_id, username=username, **extra, **issued.audit_fields())
         answer = {"url": issued.link, **issued.as_json()}

@@ -221,6 +221,13 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     legacy_secret_key: str | None = field(default=None, repr=False)
+    # Flask 3.1's SECRET_KEY_FALLBACKS: older keys a cookie may still be signed with (verified, never signed with).
+    legacy_secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
+    # Where the legacy app keeps its sessions: "cookie" (Flask's own) or "redis" (Flask-Session's Redis backend).
+    legacy_session_backend: str = "cookie"
+    legacy_session_redis_url: str | None = field(default=None, repr=False)
+    legacy_session_key_prefix: str = "session:"
+    legacy_session_use_signer: bool = False
     legacy_session_cookie: str = "session"
     legacy_session_max_age: int = 31 * 24 * 3600
     owner_id_field: str = "org_id"
@@ -272,7 +279,15 @@ class Settings:
             raise ConfigError("OWNER_AUTH=jwt needs OWNER_JWT_SECRET (HS256) or OWNER_JWT_PUBLIC_KEY (RS256/ES256)")
         if owner_auth == "jwt" and jwt_secret and jwt_public_key:
             raise ConfigError("set only one of OWNER_JWT_SECRET and OWNER_JWT_PUBLIC_KEY")
-        if owner_auth == "flask-session" and not legacy_secret:
+        backend = env.get("LEGACY_SESSION_BACKEND", "").strip().lower() or "cookie"
+        if backend not in ("cookie", "redis"):
+            raise ConfigError(f"LEGACY_SESSION_BACKEND must be cookie or redis (got {backend[:40]!r})")
+        use_signer = env.get("LEGACY_SESSION_USE_SIGNER", "").strip().lower() in ("1", "true", "yes")
+        redis_sessions = _redis_url(env.get("LEGACY_SESSION_REDIS_URL", "").strip()) if backend == "redis" else None
+        if owner_auth == "flask-session" and backend == "redis" and not redis_sessions:
+            raise ConfigError("LEGACY_SESSION_BACKEND=redis needs LEGACY_SESSION_REDIS_URL, the Redis the legacy "
+                              "app's Flask-Session writes to")
+        if owner_auth == "flask-session" and not legacy_secret and (backend == "cookie" or use_signer):
             raise ConfigError("OWNER_AUTH=flask-session needs LEGACY_SECRET_KEY, the legacy Flask app's SECRET_KEY")
 
         service_name = env.get("SERVICE_NAME", "").strip() or DEFAULT_SERVICE_NAME
@@ -311,6 +326,11 @@ class Settings:
             jwt_issuer=env.get("OWNER_JWT_ISSUER") or None,
             jwt_audience=env.get("OWNER_JWT_AUDIENCE") or None,
             legacy_secret_key=legacy_secret,
+            legacy_secret_key_fallbacks=_split(env.get("LEGACY_SECRET_KEY_FALLBACKS")),
+            legacy_session_backend=backend,
+            legacy_session_redis_url=redis_sessions,
+            legacy_session_key_prefix=env.get("LEGACY_SESSION_KEY_PREFIX", "session:"),
+            legacy_session_use_signer=use_signer,
             legacy_session_cookie=env.get("LEGACY_SESSION_COOKIE", "").strip() or "session",
             legacy_session_max_age=int(_number(env, "LEGACY_SESSION_MAX_AGE", 31 * 24 * 3600, minimum=1)),
             owner_id_field=env.get("OWNER_ID_FIELD", "").strip() or "org_id",

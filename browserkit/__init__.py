@@ -1,7 +1,7 @@
 """The browser kit: the integrations-page ES module, StackOne's vendored hub component, and a Jinja macro.
 
 Served under /stackone_static/ so that the one-origin reverse proxy (which routes /stackone_) serves it too.
-A URL that names the version (`/stackone_static/1.0.0/stackone-connect.js`, the vendored hub's file name) is
+A URL that names the version (`/stackone_static/1.1.0/stackone-connect.js`, the vendored hub's file name) is
 cached for a year; the plain name is revalidated on every use.
 """
 

@@ -48,6 +48,17 @@ def main() -> int:
         try:
             packed = subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--json", "--pack-destination", folder],
                                     capture_output=True, text=True, timeout=300, check=True)
+        except FileNotFoundError:
+            print(f"browserkit.vendor: npm is not installed, so StackOne's hub ({PACKAGE}@{VERSION}) could not be "
+                  "fetched: install Node.js's npm (apt-get install npm); the integrations page needs it",
+                  file=sys.stderr)
+            return 1
+        except subprocess.CalledProcessError as exc:
+            # npm's own words (the registry unreachable, a proxy refusing), its last lines, so the cause is seen.
+            said = " ".join(line.strip() for line in (exc.stderr or "").strip().splitlines()[-3:])
+            print(f"browserkit.vendor: npm could not fetch {PACKAGE}@{VERSION} (exit {exc.returncode}): "
+                  f"{said[:500] or 'no message'}; the integrations page needs it", file=sys.stderr)
+            return 1
         except (OSError, subprocess.SubprocessError) as exc:
             print(f"browserkit.vendor: could not fetch {PACKAGE}@{VERSION} with npm ({type(exc).__name__}); "
                   "the integrations page needs it", file=sys.stderr)

@@ -20,7 +20,8 @@ class FlaskSessionOwnerResolver:
     def __init__(self, settings: Settings) -> None:
         flask_way = SecureCookieSessionInterface
         self._serializer = URLSafeTimedSerializer(
-            settings.legacy_secret_key,
+            # As Flask 3.1 does with SECRET_KEY_FALLBACKS: every key verifies, the last (current) one signs.
+            [*settings.legacy_secret_key_fallbacks, settings.legacy_secret_key],
             salt=flask_way.salt,
             serializer=flask_way.serializer,
             signer_kwargs={"key_derivation": flask_way.key_derivation, "digest_method": flask_way.digest_method},

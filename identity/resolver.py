@@ -31,6 +31,10 @@ def build_resolver(settings: Settings) -> OwnerResolver:
         from identity.jwt_bearer import JWTOwnerResolver
 
         return JWTOwnerResolver(settings)
+    if settings.legacy_session_backend == "redis":
+        from identity.server_session import FlaskSessionRedisResolver
+
+        return FlaskSessionRedisResolver(settings)
     from identity.legacy_session import FlaskSessionOwnerResolver
 
     return FlaskSessionOwnerResolver(settings)

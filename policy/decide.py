@@ -54,7 +54,10 @@ def decide(owner: Owner, request: SessionRequest, accounts: AccountLookup) -> De
         raise AmbiguousAccount(
             f"Your organisation has {len(existing)} {provider!r} accounts: send accountId to pick one, "
             "or multiple: true to add another",
-            candidates=[{"id": a.id, "label": a.label, "status": a.status} for a in existing],
+            # What a person needs to tell them apart: the label, else who connected it and when.
+            candidates=[{"id": a.id, "label": a.label, "status": a.status, "provider": a.provider,
+                         "providerName": a.provider_name, "originUsername": a.origin_username,
+                         "createdAt": a.created_at} for a in existing],
         )
 
     # Rule 6: no provider: the hub opens at the provider (or category) selection.

@@ -20,7 +20,7 @@ WEBHOOK_SECRET = "whsec_browser_0123456789"
 LEGACY_KEY = "legacy-browser-secret-0123456789"
 JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
 @contextmanager
-def deployment(tmp_path, mode: str, open_with: str = "hub"):
+def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = ""):
     """Sandbox, service and the example app on three loopback ports, wired as docs/browser.md's sibling layout."""
     sandbox_port, service_port, page_port = free_port(), free_port(), free_port()
     sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
@@ -34,7 +34,8 @@ def deployment(tmp_path, mode: str, open_with: str = "hub"):
         start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
             "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY,
             "STACKONE_API_URL": sandbox_url, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
-            "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET, "CORS_ALLOWED_ORIGINS": page_url,
+            "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+            "CORS_ALLOWED_ORIGINS": ",".join(filter(None, (page_url, also_allowed))),
             "STATE_DIR": str(tmp_path / "state"), **login_env}, tmp_path / "gunicorn.log"),
         start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
             "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": JWT_KEY, "EXAMPLE_AUTH": mode,
@@ -65,6 +66,8 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
         assert accounts(page).filter(has_text="BambooHR").count() == 1
         first = sandbox_accounts(sandbox_url)
         assert [a["provider"] for a in first] == ["bamboohr"]
+        # A healthy account can be re-linked too (new credentials), from its own row.
+        assert accounts(page).get_by_role("button", name="Reconnect BambooHR").is_visible()
 
         # A provider revokes the key: the sandbox marks the account broken; the page offers Reconnect.
         requests.post(f"{sandbox_url}/sandbox/accounts/{first[0]['id']}/status", timeout=5, json={
@@ -73,24 +76,30 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
         broken = accounts(page).filter(has_text="API key revoked")
         broken.get_by_role("button", name="Reconnect").click()
         finish_in_hub(page, api_key="sk_test_2")
-        page.get_by_role("status").filter(has_text="Connected").wait_for()
+        page.get_by_role("status").filter(has_text="Reconnected BambooHR.").wait_for()  # says what happened
         relinked = sandbox_accounts(sandbox_url)
         assert [(a["id"], a["status"]) for a in relinked] == [(first[0]["id"], "active")]  # updated, not a second
-        assert accounts(page).get_by_role("button", name="Reconnect").count() == 0
+        assert accounts(page).filter(has_text="API key revoked").count() == 0
 
         # Add another with a label.
         accounts(page).first.get_by_role("button", name="Add another").click()
         page.get_by_role("dialog").get_by_label("Label for the new account").fill("EU office")
         page.get_by_role("dialog").get_by_role("button", name="Add another").click()
         finish_in_hub(page, subdomain="acme-eu")
+        page.get_by_role("status").filter(has_text="Added another BambooHR account (EU office).").wait_for()
         page.get_by_role("list", name="Connected accounts").get_by_text("BambooHR (EU office)").wait_for()
         assert len(sandbox_accounts(sandbox_url)) == 2
 
-        # Connect BambooHR again: two accounts match, so the page asks which one; pick the labelled one.
+        # Connect BambooHR again: two accounts match, so the page asks which one. The unlabelled one is named by
+        # who connected it and when, never by a bare id; pick the labelled one.
         page.get_by_role("button", name="Connect BambooHR", exact=True).click()
         chooser = page.get_by_role("dialog", name="Which BambooHR account?")
-        chooser.get_by_role("button", name="Update EU office").click()
+        unlabelled = chooser.get_by_role("button", name="Update BambooHR, connected by admin@acme.test on")
+        unlabelled.wait_for()
+        assert unlabelled.count() == 1 and first[0]["id"] not in unlabelled.inner_text()
+        chooser.get_by_role("button", name="Update BambooHR (EU office)").click()
         finish_in_hub(page, api_key="sk_test_3")
+        page.get_by_role("status").filter(has_text="Reconnected BambooHR (EU office).").wait_for()
         assert len(sandbox_accounts(sandbox_url)) == 2
 
         # Disconnect one, with a confirmation.
@@ -102,9 +111,14 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
         # (The browser itself logs the chooser's 409 as a failed resource; the page logs nothing.)
         errors[:] = [e for e in errors if "status of 409" not in e]
 
-        # Send a link: the URL, its expiry, and a copy button.
+        # Send a link, on a short screen: the link is brought into view, focused and announced.
+        page.set_viewport_size({"width": 900, "height": 420})
         page.get_by_role("button", name="Send a link for HiBob").click()
         link = page.get_by_label("Link for HiBob", exact=True)
+        page.get_by_role("status").filter(has_text="A link to connect HiBob is ready").wait_for()
+        assert link.evaluate("el => document.activeElement === el")
+        assert link.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && "
+                             "r.bottom <= window.innerHeight; }")
         assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")
         expiry = page.locator("time").get_attribute("datetime")
         assert expiry.endswith("Z") and page.get_by_role("button", name="Copy the link").is_visible()
@@ -206,3 +220,49 @@ def test_a_page_that_prefers_the_auth_link_in_a_popup(browser, tmp_path):
         hub_window.get_by_role("button", name="Connect").click()  # the sandbox's hub page
         page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
         assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["salesforce"] and errors == []
+
+
+class OwnPage(BaseHTTPRequestHandler):
+    """Serves docs/browser.md's own-page example, as pasted but for where the service runs."""
+
+    html = b""
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        self.send_response(200 if self.path == "/" else 204)  # / the page; anything else (the favicon) empty
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(self.html if self.path == "/" else b"")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_documented_page_of_ones_own_opens_the_hub_and_learns_the_outcome(browser, tmp_path):
+    import re
+
+    import jwt
+
+    from tests.e2e_processes import ROOT
+
+    port = free_port()
+    own_origin = f"http://127.0.0.1:{port}"
+    with deployment(tmp_path, "bearer", also_allowed=own_origin) as (_, service_url, sandbox_url), \
+            watched_page(browser) as (page, errors):
+        block = re.search(r"```html\n(.*?)```", (ROOT / "docs" / "browser.md").read_text(), re.S).group(1)
+        OwnPage.html = block.replace("https://connect.example.com", service_url).encode()
+        server = ThreadingHTTPServer(("127.0.0.1", port), OwnPage)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            token = jwt.encode({"org_id": "acme", "org_name": "Acme Inc", "email": "admin@acme.test",
+                                "exp": 2**40}, JWT_KEY, algorithm="HS256")
+            page.add_init_script(f"window.loginToken = {token!r};")
+            page.goto(f"{own_origin}/")
+            page.get_by_role("button", name="Connect HiBob").click()
+            finish_in_hub(page)
+            outcome = page.get_by_role("status").filter(has_text="Connected (account")
+            outcome.wait_for()
+            made = sandbox_accounts(sandbox_url)
+            assert [a["provider"] for a in made] == ["hibob"] and made[0]["id"] in outcome.inner_text()
+            assert errors == []
+        finally:
+            server.shutdown()

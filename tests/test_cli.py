@@ -49,8 +49,8 @@ def test_json_output(app, stackone):
     (["--owner-name", "Globex"], "--owner-id and --owner-name are both required"),
     (["--owner-id", "c1", "--owner-name", "  "], "--owner-id and --owner-name are both required"),
     (["--owner-id", "c1", "--owner-name", "C", "--expires-in", "abc"], "--expires-in must be a whole number"),
-    (["--owner-id", "c1", "--owner-name", "C", "--expires-in", "605000"], "expiresIn:"),
-    (["--owner-id", "c1", "--owner-name", "C", "--category", "payroll"], "category:"),
+    (["--owner-id", "c1", "--owner-name", "C", "--expires-in", "605000"], "--expires-in: Must be"),
+    (["--owner-id", "c1", "--owner-name", "C", "--category", "payroll"], "--category:"),
     (["--owner-id", "c1", "--owner-name", "C", "--provider", "workday"], "provider_not_enabled"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(app, stackone, args, message):
@@ -58,6 +58,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(app, stackone, args, message)
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+    assert "expiresIn" not in lines[0] and "your organisation" not in lines[0]  # the command's words, not the API's
     assert "Traceback" not in result.output and len(stackone.calls) == 0
 
 
@@ -150,3 +151,12 @@ def test_the_cli_takes_the_same_caps_and_an_operator_may_pass_them_on_the_record
     assert passed.exit_code == 0, passed.output
     minted = [r for r in caplog.records if r.name == "audit" and r.getMessage() == "auth_link_minted"]
     assert len(minted) == 1 and minted[0].fields["limits_ignored"] is True
+
+
+def test_a_refusal_names_the_owner_and_the_options_not_the_apis_words(app, stackone):
+    stackone.get(f"{API}/accounts", json=[account("a1", owner="cust-42", label="EU"),
+                                          account("a2", owner="cust-42", label="US")])
+    result = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "bamboohr")
+    assert result.exit_code == 1 and "Owner cust-42 has 2 'bamboohr' accounts" in result.output
+    assert "--account-id" in result.output and "accountId" not in result.output
+    assert "organisation" not in result.output

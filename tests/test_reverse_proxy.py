@@ -88,3 +88,21 @@ def test_the_integrations_page_through_one_origin_in_a_browser(site, browser):
         owned = requests.get(f"{sandbox_url}/accounts", params={"origin_owner_id": "globex"}, auth=(KEY, ""),
                              timeout=5).json()
         assert [a["provider"] for a in owned] == ["salesforce"] and errors == []
+
+
+def test_the_documented_nginx_conf_passes_nginx_t_as_pasted(tmp_path):
+    import re
+    import subprocess
+
+    from tests.e2e_processes import ROOT
+    from tests.externals import require
+
+    nginx = require("nginx", "apt-get install nginx")
+    page = (ROOT / "docs" / "browser.md").read_text()
+    block = re.search(r"```nginx\n(.*?)```", page, re.S).group(1)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(block.replace("/path/to/", f"{ROOT}/"))  # the one edit the page asks for
+    checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True,
+                             timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr and "test is successful" in checked.stderr

@@ -1,7 +1,7 @@
 // StackOne Connect kit: an integrations page on top of this service, for pages with no build tooling.
 // A dependency-free ES module. mountIntegrations(element, options) renders the owner's accounts and the providers
 // they may connect, and drives StackOne's own <stackone-hub> web component (or an Auth Link pop-up).
-export const VERSION = "1.0.0";
+export const VERSION = "1.1.0";
 const HUB_VERSION = "1.11.4";
 const POLL_MS = 2000;
 
@@ -85,7 +85,8 @@ function loadHub(src) {
   if (customElements.get("stackone-hub")) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const script = el("script", { src, onload: () => resolve(), onerror: () => reject(new ConnectError(
-      { detail: "StackOne's hub component could not be loaded." }, 0, "")) });
+      { detail: "StackOne's hub component could not be fetched (the server could not download it: see its "
+        + "log). Send a link instead, or try again once it is there." }, 0, "")) });
     document.head.append(script);
   });
 }
@@ -125,6 +126,14 @@ export function mountIntegrations(root, options = {}) {
   };
   const nameOf = (key) => (providers.find((p) => p.key === key) || { name: key }).name;
   const describe = (a) => `${a.providerName || nameOf(a.provider)}${a.label ? ` (${a.label})` : ""}`;
+  // An account in the "which one?" chooser: its label, else who connected it and when (never a bare id).
+  const candidateName = (c) => {
+    const name = c.providerName || nameOf(c.provider || "");
+    if (c.label) return `${name} (${c.label})`;
+    const when = c.createdAt ? new Date(c.createdAt).toLocaleDateString() : "";
+    if (!c.originUsername && !when) return `${name} account ${c.id}`;
+    return `${name}, connected${c.originUsername ? ` by ${c.originUsername}` : ""}${when ? ` on ${when}` : ""}`;
+  };
 
   function dialog(title, body, actions) {
     return new Promise((resolve) => {
@@ -160,8 +169,9 @@ export function mountIntegrations(root, options = {}) {
       el("span", { class: "so-name" }, el("strong", { text: describe(a) }), " ",
         el("span", { class: `so-state${broken ? " so-broken" : ""}`,
           text: `${a.status || "unknown"}${reasons ? `: ${reasons}` : ""}` })),
-      broken ? el("button", { type: "button", class: "so-primary", "aria-label": `Reconnect ${describe(a)}`,
-        text: "Reconnect", onclick: guarded(() => connect({ accountId: a.id })) }) : null,
+      // Offered on every account (re-linking a healthy one is how its credentials are changed), first when broken.
+      el("button", { type: "button", class: broken ? "so-primary" : "", "aria-label": `Reconnect ${describe(a)}`,
+        text: "Reconnect", onclick: guarded(() => connect({ accountId: a.id }, a.label)) }),
       el("button", { type: "button", "aria-label": `Add another ${a.providerName || nameOf(a.provider)} account`,
         text: "Add another", onclick: guarded(() => addAnother(a.provider)) }),
       el("button", { type: "button", class: "so-danger", "aria-label": `Disconnect ${describe(a)}`,
@@ -176,7 +186,15 @@ export function mountIntegrations(root, options = {}) {
     if (label) await connect({ provider, multiple: true, label });
   }
 
-  async function connect(body) {
+  // What the page says once the hub is done: what happened, in the words of what was asked.
+  function doneMessage(session, label) {
+    const name = session.provider ? nameOf(session.provider) : "an account";
+    if (session.action === "update") return `Reconnected ${name}${label ? ` (${label})` : ""}.`;
+    if (session.action === "multiple") return `Added another ${name} account${label ? ` (${label})` : ""}.`;
+    return `Connected ${name}.`;
+  }
+  // `label`: the account's, when re-linking a labelled one (the request names it by id only).
+  async function connect(body, label = body.label || null) {
     let session;
     try {
       session = await client.session(body);
@@ -184,15 +202,17 @@ export function mountIntegrations(root, options = {}) {
       if (!(error instanceof ConnectError) || error.code !== "ambiguous_account") throw error;
       const choice = await dialog(`Which ${nameOf(body.provider)} account?`,
         [el("p", { text: "Your organisation has several; pick the one to update, or add a new one." })],
-        [...error.problem.candidates.map((c) => [`Update ${c.label || c.id}`, { accountId: c.id }]),
-          ["Add another", { provider: body.provider, multiple: true }], ["Cancel", null]]);
+        [...error.problem.candidates.map((c) => [`Update ${candidateName(c)}`,
+          { body: { accountId: c.id }, label: c.label }]),
+          ["Add another", { body: { provider: body.provider, multiple: true }, label: null }], ["Cancel", null]]);
       if (!choice) return;
-      session = await client.session(choice);
+      label = choice.label;
+      session = await client.session(choice.body);
     }
     say(`Opening ${session.provider ? nameOf(session.provider) : "the integrations hub"}…`);
     const outcome = openWith === "popup" ? await viaPopup(session) : await viaHub(session);
     await refresh(); // before saying so: when the message shows, the list already shows the account
-    if (outcome === "authenticated") say(`Connected ${session.provider ? nameOf(session.provider) : "an account"}.`);
+    if (outcome === "authenticated") say(doneMessage(session, label));
     else if (outcome) say(`The connection was not completed (${outcome}).`);
     else say("");
   }
@@ -259,6 +279,11 @@ export function mountIntegrations(root, options = {}) {
         try { await navigator.clipboard.writeText(link.url); copied.textContent = "Copied."; }
         catch { document.execCommand("copy"); copied.textContent = "Copied."; }
       } }), " ", copied));
+    // The link may land below the fold: bring it into view, put the focus on it, and say so.
+    linkBox.scrollIntoView({ block: "center" });
+    field.focus();
+    field.select();
+    say(`A link to connect ${provider.name} is ready; it works until ${until.toLocaleString()}.`);
   }
 
   guarded(refresh)();
