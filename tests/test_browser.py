@@ -51,6 +51,14 @@ def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = 
             stop(process)
 
 
+def bearer_token() -> str:
+    """A login JWT for the example app's organisation (bearer mode)."""
+    import jwt
+
+    return jwt.encode({"org_id": "acme", "org_name": "Acme Inc", "email": "admin@acme.test", "exp": 2**40}, JWT_KEY,
+                      algorithm="HS256")
+
+
 def sandbox_accounts(sandbox_url, owner="acme"):
     """The sandbox's own record, asked directly: what StackOne would hold."""
     listed = requests.get(f"{sandbox_url}/accounts", params={"origin_owner_id": owner}, auth=(KEY, ""), timeout=5)
@@ -220,6 +228,15 @@ def test_a_page_that_prefers_the_auth_link_in_a_popup(browser, tmp_path):
         hub_window.get_by_role("button", name="Connect").click()  # the sandbox's hub page
         page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
         assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["salesforce"] and errors == []
+    # The sandbox's own Auth Link page, opened on its own, logs nothing either (its favicon included).
+    with watched_page(browser) as (link_page, link_errors):
+        with deployment(tmp_path, "bearer") as (_, service_url, sandbox_url):
+            minted = requests.post(f"{service_url}/stackone_auth_links", json={"provider": "hibob"}, timeout=10,
+                                   headers={"Authorization": f"Bearer {bearer_token()}"}).json()
+            link_page.goto(minted["url"])
+            link_page.get_by_role("button", name="Connect").wait_for()
+            link_page.wait_for_timeout(500)  # the favicon is asked for after the load
+        assert link_errors == []
 
 
 class OwnPage(BaseHTTPRequestHandler):

@@ -160,3 +160,18 @@ def test_a_refusal_names_the_owner_and_the_options_not_the_apis_words(app, stack
     assert result.exit_code == 1 and "Owner cust-42 has 2 'bamboohr' accounts" in result.output
     assert "--account-id" in result.output and "accountId" not in result.output
     assert "organisation" not in result.output
+
+
+def test_the_operator_command_decides_from_stackone_not_from_the_account_cache(env, stackone):
+    from app import create_app
+
+    # Webhook secrets set: the HTTP routes cache an owner's accounts for 60 s.
+    app = create_app({**env, "STACKONE_WEBHOOK_SECRETS": "whsec_cli_0123456789"})
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    first = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--json")
+    assert json.loads(first.output)["action"] == "create"
+    # The owner connects; the webhook has not arrived yet. The command still sees the account.
+    stackone.replace("GET", f"{API}/accounts", json=[account("h1", provider="hibob", owner="cust-42")])
+    second = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--json")
+    assert (json.loads(second.output)["action"], json.loads(second.output)["accountId"]) == ("update", "h1")

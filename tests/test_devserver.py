@@ -45,3 +45,35 @@ def test_a_mistyped_worker_count_is_refused_in_one_line_before_gunicorn_reads_it
     result = devserver(WEB_CONCURRENCY="two")
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1 and "WEB_CONCURRENCY" in lines[0]
+
+
+def test_ctrl_c_ends_make_run_quietly_even_with_keep_alive_connections_open(tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+
+    from tests.e2e_processes import free_port
+
+    ports = {"PORT": free_port(), "SANDBOX_PORT": free_port(), "DEMO_PAGE_PORT": free_port()}
+    out = open(tmp_path / "run.log", "wb")  # noqa: SIM115 - closed below
+    # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the whole group.
+    run = subprocess.Popen([sys.executable, "devserver.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                           env={"PATH": "/usr/bin:/bin", **{k: str(v) for k, v in ports.items()}},
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 40
+        while b"Ctrl-C stops" not in (tmp_path / "run.log").read_bytes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        held = socket.create_connection(("127.0.0.1", ports["PORT"]))
+        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # answered, and kept alive
+        time.sleep(0.5)
+        os.killpg(run.pid, signal.SIGINT)
+        assert run.wait(40) == 0
+        held.close()
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        out.close()
+    log = (tmp_path / "run.log").read_text()
+    assert "Ctrl-C stops" in log and "Traceback" not in log and "SystemExit" not in log
