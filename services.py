@@ -97,6 +97,11 @@ class Services:
         """The one way in for the routes and the CLI: decided, reused or minted within the caps."""
         deadline = g.get("deadline") if has_request_context() else None
         issued = self.minter.open_session(owner, request, deadline=deadline, ignore_limits=ignore_limits, live=live)
+        if self.settings.app_webhook_url:
+            try:  # reconciliation then visits this owner even if every webhook of theirs is missed
+                self.connections.store.remember_owner(owner.id)
+            except StateUnavailable:
+                pass
         if has_request_context():
             g.action = issued.decision.action.value  # for the request's access line
         # StackOne's session details may not say when the session ends. A session with the default lifetime (the

@@ -16,6 +16,7 @@ from errors import ServiceError
 log = logging.getLogger(__name__)
 
 DEFAULT_SWEEP_SECONDS = 2.0
+WARN_EVERY = 60.0
 OWNER_PAUSE_MAX = 0.5  # seconds between two owners of one pass, at most: a pass is spread, not a burst
 
 
@@ -24,8 +25,8 @@ def start(app: Flask) -> threading.Thread | None:
     from services import EXTENSION_KEY
 
     settings = app.extensions[EXTENSION_KEY].settings
-    if not (settings.app_webhook_url or settings.reconcile_interval):
-        return None
+    if not settings.app_webhook_url:
+        return None  # accounts are tracked (and so reconciled) for the customer's app only
     thread = threading.Thread(target=_loop, args=(app,), name="connections-sweeper", daemon=True)
     thread.start()
     return thread
@@ -33,13 +34,16 @@ def start(app: Flask) -> threading.Thread | None:
 
 def _loop(app: Flask) -> None:
     sweep = float(os.environ.get("CONNECTIONS_SWEEP_SECONDS") or DEFAULT_SWEEP_SECONDS)
+    last_warning = 0.0
     while True:
         time.sleep(sweep * random.uniform(0.8, 1.2))  # workers and hosts drift apart rather than sweep in step
         with app.app_context():
             try:
                 sweep_once(app)
             except (ServiceError, OSError) as exc:
-                log.warning("background pass failed (%s); tried again at the next sweep", type(exc).__name__)
+                if time.monotonic() - last_warning >= WARN_EVERY:  # an outage is one line a minute, not a flood
+                    last_warning = time.monotonic()
+                    log.warning("background pass failed (%s); tried again at every sweep", type(exc).__name__)
 
 
 def sweep_once(app: Flask) -> None:

@@ -48,10 +48,16 @@ class ConnectionStore:
             accounts = self.owner_accounts(owner)
             if account_id not in accounts:
                 self._state.set(f"conn-owner:{owner_key(owner)}", sorted({*accounts, account_id}), ttl=KEEP_SECONDS)
+        self.remember_owner(owner)
+
+    def remember_owner(self, owner_id: str) -> None:
+        """Make the owner one that reconciliation visits (an owner whose every webhook was missed included)."""
+        if owner_id in self.owners():
+            return
         with self.locked("owners"):
             owners = self.owners()
-            if owner not in owners:
-                self._state.set("conn-owners", sorted({*owners, owner}), ttl=KEEP_SECONDS)
+            if owner_id not in owners:
+                self._state.set("conn-owners", sorted({*owners, owner_id}), ttl=KEEP_SECONDS)
 
     def owner_accounts(self, owner_id: str) -> list[str]:
         """The ids of the owner's accounts ever applied."""

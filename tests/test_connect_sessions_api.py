@@ -114,8 +114,11 @@ def test_ambiguous_accounts_list_candidates(client, stackone):
     assert response.status_code == 409
     body = response.get_json()
     assert body["code"] == "ambiguous_account"
-    assert body["candidates"] == [{"id": "a1", "label": "EU", "status": "active"},
-                                  {"id": "a2", "label": "US", "status": "error"}]
+    # Each named as a person tells them apart: label, else who connected it and when; never credentials.
+    common = {"provider": "bamboohr", "providerName": "Bamboohr", "originUsername": "ann@acme.test",
+              "createdAt": "2026-01-01T00:00:00.000Z"}
+    assert body["candidates"] == [{"id": "a1", "label": "EU", "status": "active", **common},
+                                  {"id": "a2", "label": "US", "status": "error", **common}]
 
 
 def test_duplicate_label(client, stackone):

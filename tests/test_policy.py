@@ -121,8 +121,10 @@ def test_rule5_several_accounts_are_ambiguous_and_list_only_the_owners():
     with pytest.raises(AmbiguousAccount) as refused:
         decide(OWNER, request(provider="bamboohr"), accounts)
     assert refused.value.status == 409
-    assert refused.value.extra["candidates"] == [
-        {"id": "a1", "label": "EU", "status": "active"}, {"id": "a2", "label": "US", "status": "active"}]
+    assert [{k: c[k] for k in ("id", "label", "status", "provider")} for c in refused.value.extra["candidates"]] == [
+        {"id": "a1", "label": "EU", "status": "active", "provider": "bamboohr"},
+        {"id": "a2", "label": "US", "status": "active", "provider": "bamboohr"}]
+    assert {"originUsername", "createdAt", "providerName"} <= set(refused.value.extra["candidates"][0])
 
 
 def test_rule6_no_provider_creates_without_looking_accounts_up():
