@@ -38,3 +38,11 @@ def test_the_manifest_is_checked_too(monkeypatch):
 def test_the_pinned_bundle_is_in_place_after_make():
     # `make test` runs `python -m browserkit.vendor` first; the browser tests load this file.
     assert vendor.TARGET.exists() and b"stackone-hub" in vendor.TARGET.read_bytes()
+
+
+def test_without_npm_the_fetch_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(vendor, "TARGET", tmp_path / "stackone-hub.js")  # not fetched yet
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no npm on it
+    assert vendor.main() == 1
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "npm is not installed" in said[0] and "apt-get install npm" in said[0]

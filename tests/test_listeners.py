@@ -137,3 +137,11 @@ def test_with_json_logs_every_line_of_a_run_is_json_the_masters_too(tmp_path):
     messages = [json.loads(line)["message"] for line in lines]  # each line parses, or this raises
     assert any(m.startswith("Starting gunicorn") for m in messages) and any("Listening at" in m for m in messages)
     assert any("Shutting down" in m for m in messages)
+
+
+def test_another_worker_class_refuses_in_one_line(tmp_path):
+    run = from_elsewhere(["-c", CONFIG, "--chdir", str(ROOT), "-b", f"127.0.0.1:{free_port()}", "-k", "sync",
+                          "wsgi:app"], service_env(tmp_path), tmp_path)
+    lines = [line for line in run.stderr.splitlines() if "refusing to start" in line]
+    assert run.returncode == 1 and len(lines) == 1 and "serving.worker.ServiceWorker" in lines[0]
+    assert "Booting worker" not in run.stderr
