@@ -27,6 +27,7 @@ class FileState:
         self.folder = folder
         self._lock_path = os.path.join(folder, ".add.lock")
         self._writes = 0
+        self._next_prune = PRUNE_EVERY
 
     def _path(self, key: str) -> str:
         # Hashed names: keys may hold owner ids, which must not become file names (or reach a listing).
@@ -53,11 +54,21 @@ class FileState:
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store value for ttl seconds (None: until replaced); readers see the old or the new file, never half."""
+        self._write(key, value, ttl)
+        self._maybe_prune()
+
+    def _write(self, key: str, value: Any, ttl: float | None) -> None:
         entry = {"expires": None if ttl is None else time.time() + ttl, "value": value}
+        # Encoded whole and written with one system call: json.dump into a text file writes piece by piece.
+        data = json.dumps(entry, separators=(",", ":")).encode()
         fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, separators=(",", ":"))
+            try:
+                view = memoryview(data)
+                while view:  # a regular file takes it all at once; a short write is finished all the same
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
             os.replace(tmp, self._path(key))
         except BaseException:
             try:
@@ -66,7 +77,12 @@ class FileState:
                 pass
             raise
         self._writes += 1
-        if self._writes % PRUNE_EVERY == 0:
+
+    def _maybe_prune(self) -> None:
+        # Never while the add lock is held: prune takes it too, and flock on a second handle of the same file
+        # would wait for the first forever.
+        if self._writes >= self._next_prune:
+            self._next_prune = self._writes + PRUNE_EVERY
             self.prune()
 
     def prune(self) -> int:
@@ -91,8 +107,9 @@ class FileState:
         with self._locked():
             if self._read(path) is not None:
                 return False
-            self.set(key, value, ttl)
-            return True
+            self._write(key, value, ttl)
+        self._maybe_prune()
+        return True
 
     def delete(self, key: str) -> None:
         """Remove the key if present."""

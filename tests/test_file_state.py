@@ -33,3 +33,21 @@ def test_a_damaged_entry_reads_as_absent_and_says_so_without_its_content(state, 
         assert state.get("k") is None
     assert ("unreadable entry was ignored" in caplog.text) is warned
     assert "garbage" not in caplog.text and "not json" not in caplog.text
+
+
+def test_set_if_absent_never_deadlocks_on_the_sweep_it_triggers(tmp_path):
+    # The sweep takes the add lock; a sweep due inside add (which holds it) once waited for itself forever.
+    import threading
+
+    from state.files import PRUNE_EVERY
+
+    state = open_file_state(str(tmp_path / "state"))
+    done = threading.Event()
+
+    def many_adds():
+        for n in range(PRUNE_EVERY * 2 + 1):
+            assert state.add(f"mark-{n}", 1, ttl=60)
+        done.set()
+
+    threading.Thread(target=many_adds, daemon=True).start()
+    assert done.wait(30), "add() hung on the sweep it triggered"
