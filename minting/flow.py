@@ -8,7 +8,7 @@ from connect_flow import IssuedSession, SessionSettings, mint_session
 from domain.accounts import SessionDetails
 from errors import StateUnavailable
 from identity.owner import Owner
-from minting.once import Once
+from minting.once import InProgress, Once
 from minting.reservations import Reservations
 from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from policy import Action, Decision, SessionRequest, decide
@@ -49,13 +49,19 @@ class Minter:
             minted.append(mint())
             return as_record(minted[0])
 
+        # Wait for an identical request ahead for half of what is left at most: the rest may be needed to mint.
+        wait_until = None if deadline is None else time.monotonic() + max(0.0, deadline - time.monotonic()) / 2
         try:
             record, _ = self._once.run(reuse_key(key, decision, request), "reuse", produce, ttl=self._reuse_window,
-                                       deadline=deadline, usable=lambda r: self._still_usable(owner, r))
+                                       deadline=wait_until, usable=lambda r: self._still_usable(owner, r))
         except StateUnavailable:
             if minted:
                 return minted[0]  # minted; only the record could not be kept
             return mint()  # reuse is a convenience: without the shared state, mint as if it were off
+        except InProgress:
+            # The identical request ahead has not finished within our deadline (or its host died holding the claim):
+            # reuse promises no more than a convenience, so this one gets its own session rather than a 409.
+            return mint()
         return from_record(record, decision)
 
     def _client_lookup(self):

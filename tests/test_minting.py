@@ -108,3 +108,19 @@ def test_the_cap_names_the_accounts_that_count_and_a_reconnect_passes(capped, st
     stackone.get(f"{API}/accounts/h1", json=account("h1", provider="hibob"))
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     assert capped.post(URL, json={"accountId": "h1"}, headers=bearer()).status_code == 200  # an update: never capped
+
+
+def test_a_claim_left_by_a_dead_request_does_not_refuse_the_next_click(env, stackone):
+    from minting.reuse import reuse_key
+    from policy import Action, Decision, SessionRequest
+    from stackone.directory import owner_key
+
+    app = create_app({**env, "SESSION_REUSE_WINDOW": "60", "REQUEST_DEADLINE": "0.5"})
+    decision = Decision(Action.CREATE, None)
+    wanted = SessionRequest(expires_in=1800, categories=("hris",))
+    # A host died mid-mint: its claim stays until it expires.
+    app.extensions["stackone_connect"].state.add(reuse_key(owner_key("org-1"), decision, wanted),
+                                                 {"state": "pending", "fp": "reuse"}, ttl=120)
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-own-session"))
+    answer = app.test_client().post(URL, json={"category": "hris"}, headers=bearer())
+    assert answer.status_code == 200 and answer.get_json()["token"] == "tok-own-session"
