@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from domain.accounts import SessionDetails
 from identity.owner import Owner
-from policy import AccountLookup, Action, Decision, SessionRequest, decide
+from policy import Action, Decision, SessionRequest
+from policy.lifecycle import completion_from_accounts
 from stackone.client import StackOneClient
 
 log = logging.getLogger(__name__)
@@ -115,18 +117,6 @@ def auth_link(offered: str | None, token: str, *, hub_url: str, api_url: str) ->
     return f"{hub_url}?{urlencode({'token': token})}"
 
 
-def open_session(
-    owner: Owner,
-    request: SessionRequest,
-    *,
-    accounts: AccountLookup,
-    client: StackOneClient,
-    settings: SessionSettings,
-) -> IssuedSession:
-    """Decide, then mint the session; a refusal raises before StackOne is called."""
-    return mint_session(owner, request, decide(owner, request, accounts), client=client, settings=settings)
-
-
 def mint_session(owner: Owner, request: SessionRequest, decision: Decision, *, client: StackOneClient,
                  settings: SessionSettings) -> IssuedSession:
     """Ask StackOne for the session the policy decided on."""
@@ -135,3 +125,12 @@ def mint_session(owner: Owner, request: SessionRequest, decision: Decision, *, c
     link = auth_link(session.auth_link_url, session.token, hub_url=settings.hub_url, api_url=settings.api_url)
     expires_at = started + timedelta(seconds=request.expires_in)
     return IssuedSession(decision, session.token, link, request.expires_in, expires_at, session.id)
+
+
+def session_outcome(client: StackOneClient, owner_id: str, token: str) -> SessionDetails:
+    """StackOne's details of a session; when they report no connection attempt (a field no SDK has), the outcome
+    read off the owner's accounts, asked live. Another owner's session is returned as it is (the caller refuses it)."""
+    details = client.authenticate_session(token)
+    if details.reports_attempts or details.origin_owner_id != owner_id:
+        return details
+    return completion_from_accounts(details, client.list_accounts(owner_id, details.provider))

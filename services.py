@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, has_request_context, request
 
 from config import Settings
-from connect_flow import IssuedSession, SessionSettings
+from connect_flow import IssuedSession, SessionSettings, session_outcome
 from connections.delivery import deliver_due
 from connections.monitor import ConnectionMonitor
 from connections.outbox import Outbox
@@ -26,7 +26,7 @@ from minting.once import Once
 from minting.reservations import Reservations
 from minting.sealing import Sealer
 from policy import SessionRequest
-from policy.lifecycle import account_to_disconnect, completion_from_accounts, instant, session_status
+from policy.lifecycle import account_to_disconnect, instant, session_status
 from schemas.session_request import SESSION_EXPIRY
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
@@ -127,10 +127,8 @@ class Services:
 
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
-        details = self.client.authenticate_session(token)
-        if not details.reports_attempts and details.origin_owner_id == owner.id:
-            # Asked live, never from the cache: the cache may predate the account this session just made.
-            details = completion_from_accounts(details, self.client.list_accounts(owner.id, details.provider))
+        # Without attempts, read off the accounts asked live: the cache may predate the account this session made.
+        details = session_outcome(self.client, owner.id, token)
         try:
             recorded = self.state.get(_session_key(token))
         except StateUnavailable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from connect_flow import IssuedSession, SessionSettings, mint_session
+from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
 from domain.accounts import SessionDetails
 from errors import StateUnavailable
 from identity.owner import Owner
@@ -13,7 +13,6 @@ from minting.reservations import Reservations
 from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from policy import Action, Decision, SessionRequest, decide
 from policy.caps import AccountLimits, Reservation, check_caps, still_pending
-from policy.lifecycle import completion_from_accounts
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 
@@ -75,10 +74,7 @@ class Minter:
             return False
         if just_minted(record, now):
             return True  # the double click: no StackOne call to hand it out again
-        details = self._client.authenticate_session(record["token"])
-        if not details.reports_attempts:
-            details = completion_from_accounts(details, self._client.list_accounts(owner.id, details.provider))
-        return _pending(details)
+        return _pending(session_outcome(self._client, owner.id, record["token"]))
 
     def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, key: str,
                           deadline: float | None, ignore_limits: bool) -> IssuedSession:
