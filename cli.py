@@ -13,6 +13,7 @@ from config import CATEGORIES
 from errors import ServiceError
 from identity.owner import Owner
 from logs.audit import audit
+from policy.caps import AccountLimitReached
 from policy.refusals import AmbiguousAccount
 from schemas.session_request import AuthLinkRequestSchema
 from services import services
@@ -59,6 +60,8 @@ def _refusal(exc: ServiceError, owner_id: str) -> click.ClickException:
     if isinstance(exc, AmbiguousAccount):
         choices = ", ".join(f"{c['id']} ({c.get('label') or 'no label'})" for c in exc.extra.get("candidates", []))
         message += f". Accounts: {choices}. Rerun with --account-id ID, or --multiple --label NAME to add another"
+    if isinstance(exc, AccountLimitReached):
+        message += ". Rerun with --ignore-limits to mint past the cap (recorded in the audit trail)"
     return click.ClickException(message)
 
 

@@ -66,7 +66,8 @@ class Services:
         """Decide and mint with reuse and caps (made once)."""
         return Minter(client=self.client, accounts=self.accounts, once=self.once,
                       reservations=Reservations(self.state), session_settings=self.session_settings,
-                      limits=self.settings.account_limits, reuse_window=self.settings.session_reuse_window)
+                      limits=self.settings.account_limits, reuse_window=self.settings.session_reuse_window,
+                      sealer=Sealer(self.settings.stackone_api_key, "held sessions"))
 
     @functools.cached_property
     def connections(self) -> ConnectionMonitor:
@@ -114,6 +115,10 @@ class Services:
             except StateUnavailable:
                 pass
         return issued
+
+    def release_session(self, owner: Owner, token: str) -> bool:
+        """Free the caps place the owner's session holds (its page closed the hub without connecting)."""
+        return self.minter.release(owner, token, deadline=g.get("deadline") if has_request_context() else None)
 
     def disconnect(self, owner: Owner, account_id: str) -> Account:
         """Delete one of the owner's accounts at StackOne (checked live first) and drop the owner's cache."""

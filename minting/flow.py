@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
@@ -9,10 +10,11 @@ from domain.accounts import SessionDetails
 from errors import StateUnavailable
 from identity.owner import Owner
 from minting.once import InProgress, Once
-from minting.reservations import Reservations
+from minting.reservations import Reservations, session_digest
 from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
+from minting.sealing import Sealer
 from policy import Action, Decision, SessionRequest, decide
-from policy.caps import AccountLimits, Reservation, check_caps, still_pending
+from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 
@@ -21,24 +23,26 @@ class Minter:
     """Decides and mints for the routes and the CLI, with reuse (SESSION_REUSE_WINDOW) and caps (ACCOUNT_LIMITS)."""
 
     def __init__(self, *, client: StackOneClient, accounts: AccountDirectory, once: Once, reservations: Reservations,
-                 session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int) -> None:
+                 session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int,
+                 sealer: Sealer) -> None:
         self._client = client
         self._accounts = accounts
         self._once = once
         self._reservations = reservations
+        self._sealer = sealer
         self._settings = session_settings
         self._limits = limits or AccountLimits()
         self._reuse_window = reuse_window
 
     def open_session(self, owner: Owner, request: SessionRequest, *, deadline: float | None = None,
                      ignore_limits: bool = False, live: bool = False) -> IssuedSession:
-        """Decide (from a live lookup when `live`), then hand out the owner's still-pending session for the same
+        """Decide (from a live lookup when `live`), then hand out this person's still-pending session for the same
         decision, or mint one within the caps. A refusal raises before StackOne is asked to mint."""
         decision = decide(owner, request, self._client_lookup() if live else self._accounts)
-        key = owner_key(owner.id)
+        again = reuse_key(owner, decision, request)
 
         def mint() -> IssuedSession:
-            return self._mint_within_caps(owner, request, decision, key, deadline, ignore_limits)
+            return self._mint_within_caps(owner, request, decision, again, deadline, ignore_limits)
 
         if not self._reuse_window:
             return mint()
@@ -51,7 +55,7 @@ class Minter:
         # Wait for an identical request ahead for half of what is left at most: the rest may be needed to mint.
         wait_until = None if deadline is None else time.monotonic() + max(0.0, deadline - time.monotonic()) / 2
         try:
-            record, _ = self._once.run(reuse_key(key, decision, request), "reuse", produce, ttl=self._reuse_window,
+            record, _ = self._once.run(again, "reuse", produce, ttl=self._reuse_window,
                                        deadline=wait_until, usable=lambda r: self._still_usable(owner, r))
         except StateUnavailable:
             if minted:
@@ -76,20 +80,60 @@ class Minter:
             return True  # the double click: no StackOne call to hand it out again
         return _pending(session_outcome(self._client, owner.id, record["token"]))
 
-    def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, key: str,
+    def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, again: str,
                           deadline: float | None, ignore_limits: bool) -> IssuedSession:
         if not self._limits or ignore_limits or decision.action is Action.UPDATE:
             return mint_session(owner, request, decision, client=self._client, settings=self._settings)
+        key = owner_key(owner.id)
         # One decision at a time per owner across the fleet: two creates at N-1 cannot both pass.
         with self._reservations.owner_locked(key, deadline):
             accounts = self._client.list_accounts(owner.id)  # live: the cache may miss an account just made
             pending = still_pending(self._reservations.held(key), accounts, time.time())
-            check_caps(self._limits, decision, accounts, pending)
+            try:
+                check_caps(self._limits, decision, accounts, pending)
+            except AccountLimitReached:
+                # The place may be this person's own, for this very decision: their session again, not a refusal.
+                kept = self._held_session(owner, decision, again, pending)
+                if kept is None:
+                    raise
+                return kept
             issued = mint_session(owner, request, decision, client=self._client, settings=self._settings)
-            pending.append(Reservation(decision.provider, time.time(), issued.expires_at.timestamp(),
-                                       frozenset(a.id for a in accounts)))
+            pending.append(Reservation(
+                decision.provider, time.time(), issued.expires_at.timestamp(), frozenset(a.id for a in accounts),
+                holder=request.origin_username or owner.username, kind=request.kind,
+                session=session_digest(issued.token), reuse=again,
+                sealed=self._sealer.seal(json.dumps(as_record(issued)), again)))
             self._reservations.keep(key, pending)
         return issued
+
+    def _held_session(self, owner: Owner, decision: Decision, again: str, pending: list[Reservation]
+                      ) -> IssuedSession | None:
+        """This person's pending session for this decision, while still pending with half its life left."""
+        for reservation in reversed(pending):
+            if reservation.reuse != again:
+                continue
+            text = self._sealer.open(reservation.sealed, bound_to=again)
+            record = json.loads(text) if text else None
+            if isinstance(record, dict) and self._still_usable(owner, record):
+                return from_record(record, decision)
+        return None
+
+    def release(self, owner: Owner, token: str, *, deadline: float | None = None) -> bool:
+        """Free the place a session of this owner holds under the caps (its page closed the hub without connecting):
+        True when it held one. The token itself lives on at StackOne until it expires (it cannot be revoked)."""
+        if not self._limits:
+            return False
+        key, digest = owner_key(owner.id), session_digest(token)
+        with self._reservations.owner_locked(key, deadline):
+            held = self._reservations.held(key)
+            freed = [r for r in held if r.session == digest]
+            if not freed:
+                return False  # not this owner's, already consumed or expired: nothing to free, nothing to tell
+            self._reservations.keep(key, [r for r in held if r.session != digest])
+        for reservation in freed:
+            if reservation.reuse:
+                self._once.forget(reservation.reuse)  # a reload must not hand the released session out again
+        return True
 
 
 class _LiveLookup:

@@ -67,6 +67,10 @@ class Once:
                                  headers={"Retry-After": "1"})
             time.sleep(POLL_SECONDS)  # under gevent a cooperative wait: the worker serves others meanwhile
 
+    def forget(self, key: str) -> None:
+        """Drop the key's record: the next run does the thing afresh."""
+        self._state.delete(key)
+
     def _first(self, key: str, fp: str, produce: Callable[[], dict[str, Any] | None], ttl: float):
         try:
             result = produce()

@@ -3,6 +3,7 @@ reservation (in the shared state, expiring with the session) until the account i
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,3 +43,8 @@ class Reservations:
             self._state.delete(key)
             return
         self._state.set(key, [r.as_dict() for r in live], ttl=max(r.until for r in live) - now + 1)
+
+
+def session_digest(token: str) -> str:
+    """What a reservation keeps of its session's token: a digest (the token is a bearer credential)."""
+    return hashlib.sha256(token.encode()).hexdigest()

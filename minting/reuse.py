@@ -1,8 +1,10 @@
 """Live-session reuse: the double click and the page reload get the session already minted, not a second one.
 
-Two requests of one owner for the same decision (action, provider or account, label, categories, lifetime) within
-SESSION_REUSE_WINDOW get the same session, while it is still pending (not yet used to connect) and, for a link, while
-at least half its lifetime is left. Never across owners: the owner's key is part of the record's key.
+Two requests of one person for the same decision (action, provider or account, label, categories, lifetime, and
+whether it is a connect session or an Auth Link) within SESSION_REUSE_WINDOW get the same session, while it is still
+pending (not yet used to connect) and, for a link, while at least half its lifetime is left. Never across owners, and
+never across the users of one owner: StackOne records the session's origin_username as who connected the account, so
+another colleague's click must mint a session of their own.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connect_flow import IssuedSession
+from identity.owner import Owner
 from policy import Decision, SessionRequest
+from stackone.directory import owner_key
 
 
-def reuse_key(owner_key: str, decision: Decision, request: SessionRequest) -> str:
-    """The shared-state key of this owner's session for this decision."""
-    parts = (owner_key, decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
+def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:
+    """The shared-state key of this person's session for this decision: everything StackOne is sent but the metadata
+    and settings every session shares (the owner's id and name, who connects, what, for how long, session or link)."""
+    parts = (owner_key(owner.id), owner.name, request.origin_username or owner.username or "", request.kind,
+             decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
              ",".join(sorted(request.categories)), str(request.expires_in))
-    return "reuse:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return "reuse:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 # A session minted this recently cannot have been used to connect yet (the hub takes longer than this to fill in):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.accounts import Account
@@ -39,19 +40,45 @@ class Reservation:
     # The owner's accounts when it was minted: none of them can be the account it makes. (Ids, not times: StackOne's
     # clock and ours need not agree.)
     seen: frozenset[str] = frozenset()
+    holder: str | None = None  # who it was minted for (origin_username): a refusal names them
+    kind: str = "session"  # "session" or "link"
+    session: str | None = None  # a digest of its token: the page holding it releases it by the token
+    # The holder's decision key, and the session sealed to that key: the holder asking again gets it back.
+    reuse: str | None = None
+    sealed: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the shared state."""
-        return {"provider": self.provider, "at": self.at, "until": self.until, "seen": sorted(self.seen)}
+        return {"provider": self.provider, "at": self.at, "until": self.until, "seen": sorted(self.seen),
+                "holder": self.holder, "kind": self.kind, "session": self.session, "reuse": self.reuse,
+                "sealed": self.sealed}
 
     @classmethod
     def from_dict(cls, data: Any) -> Reservation | None:
         """Read one back; None when unreadable."""
         try:
             return cls(data.get("provider"), float(data["at"]), float(data["until"]),
-                       frozenset(str(i) for i in data.get("seen") or ()))
+                       frozenset(str(i) for i in data.get("seen") or ()), _text(data.get("holder")),
+                       "link" if data.get("kind") == "link" else "session", _text(data.get("session")),
+                       _text(data.get("reuse")), _text(data.get("sealed")))
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
+
+    def describe(self) -> str:
+        """One pending session in a sentence: what, for whom, until when."""
+        what = "a link" if self.kind == "link" else "a session"
+        until = datetime.fromtimestamp(self.until, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"{what} for {self.provider or 'any provider'} held by {self.holder or 'an unnamed user'} until {until}"
+
+    def as_json(self) -> dict[str, Any]:
+        """What a refusal tells of it (never the token)."""
+        return {"provider": self.provider, "username": self.holder, "kind": self.kind,
+                "expiresAt": datetime.fromtimestamp(self.until, UTC).isoformat(timespec="seconds")
+                .replace("+00:00", "Z")}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class AccountLimitReached(ServiceError):
@@ -94,9 +121,24 @@ def check_caps(limits: AccountLimits, decision: Decision, accounts: list[Account
     for name, most, held, reserved in caps:
         if len(held) + len(reserved) + 1 > most:
             where = "in total" if name == TOTAL else f"for {name}"
+            described = f" ({'; '.join(r.describe() for r in reserved)})" if reserved else ""
             raise AccountLimitReached(
                 f"Your organisation may have at most {most} account(s) {where}: {len(held)} connected and "
-                f"{len(reserved)} being connected; reconnect or disconnect one instead",
+                f"{len(reserved)} being connected{described}; {how_to_free(held, reserved)}",
                 limit={"name": name, "max": most},
                 accounts=[{"id": a.id, "provider": a.provider, "label": a.label} for a in held],
-                pendingSessions=len(reserved))
+                pendingSessions=len(reserved), pending=[r.as_json() for r in reserved])
+
+
+def how_to_free(held: list[Account], reserved: list[Reservation]) -> str:
+    """What the refused user can do about it, in the words of what holds the places."""
+    ways = []
+    if held:
+        ways.append("disconnect an account you no longer need, or reconnect an existing one instead (a reconnect is "
+                    "never capped)")
+    if any(r.kind == "session" for r in reserved):
+        ways.append("a session being connected frees its place when its hub is closed without connecting, or when "
+                    "it ends")
+    if any(r.kind == "link" for r in reserved):
+        ways.append("an unused link holds its place until it ends")
+    return "; ".join(ways) or "ask your administrator to raise the limit"

@@ -20,6 +20,7 @@ class SessionRequest:
     label: str | None = None
     account_id: str | None = None
     multiple: bool = False
+    kind: str = "session"  # "session" (the embedded hub's token) or "link" (an Auth Link sent to a person)
 
 
 class Action(StrEnum):

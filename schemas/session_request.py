@@ -39,6 +39,7 @@ class ConnectSessionRequestSchema(StrictSchema):
     """Every field optional; null means "not given", as a JavaScript frontend often sends it."""
 
     expiry = SESSION_EXPIRY
+    kind = "session"
 
     origin_username = fields.String(data_key="originUsername", allow_none=True, validate=validate.Length(1, 255))
     provider = fields.String(allow_none=True, validate=PROVIDER_KEY)
@@ -72,6 +73,7 @@ class ConnectSessionRequestSchema(StrictSchema):
             label=data.get("label"),
             account_id=data.get("account_id"),
             multiple=bool(data.get("multiple")),
+            kind=self.kind,
         )
 
 
@@ -79,6 +81,7 @@ class AuthLinkRequestSchema(ConnectSessionRequestSchema):
     """Same body; a link is forwarded to a person, so it lives for days, not minutes."""
 
     expiry = AUTH_LINK_EXPIRY
+    kind = "link"
 
     expires_in = StrictInteger(
         data_key="expiresIn", allow_none=True, validate=validate.Range(AUTH_LINK_EXPIRY["min"], AUTH_LINK_EXPIRY["max"])

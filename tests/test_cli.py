@@ -143,7 +143,7 @@ def test_the_cli_takes_the_same_caps_and_an_operator_may_pass_them_on_the_record
     stackone.get(f"{API}/accounts", json=[account("h1", provider="hibob", owner="cust-42")])
     refused = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--multiple",
                   "--label", "EU")
-    assert refused.exit_code == 1 and "account_limit" in refused.output
+    assert refused.exit_code == 1 and "account_limit" in refused.output and "--ignore-limits" in refused.output
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     caplog.set_level("INFO", logger="audit")
     passed = run(app, "--owner-id", "cust-42", "--owner-name", "Globex", "--provider", "hibob", "--multiple",

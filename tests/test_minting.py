@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app import create_app
@@ -56,6 +58,19 @@ def test_a_session_already_used_to_connect_is_not_handed_out_again(reusing, stac
     assert mints(stackone) == 2
 
 
+def test_reuse_never_crosses_the_users_of_one_organisation(reusing, stackone):
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
+    reusing.post(URL, json={"provider": "hibob"}, headers=bearer())
+    reusing.post(URL, json={"provider": "hibob"}, headers=bearer(email="bob@acme.test"))
+    reusing.post(URL, json={"provider": "hibob", "originUsername": "carol@acme.test"}, headers=bearer())
+    reusing.post(URL, json={"provider": "hibob"}, headers=bearer(org_name="Acme Renamed"))
+    reusing.post("/stackone_auth_links", json={"provider": "hibob", "expiresIn": 1800}, headers=bearer())
+    sent = [json.loads(c.request.body) for c in stackone.calls if c.request.url.endswith("/connect_sessions")]
+    assert [s.get("origin_username") for s in sent] == ["ann@acme.test", "bob@acme.test", "carol@acme.test",
+                                                        "ann@acme.test", "ann@acme.test"]
+
+
 def test_reuse_never_crosses_owners_or_decisions(reusing, stackone):
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
@@ -89,11 +104,48 @@ def test_a_session_being_connected_counts_against_the_cap(capped, stackone):
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer())
     assert capped.post(URL, json={"provider": "hibob"}, headers=bearer()).status_code == 200
-    refused = capped.post(URL, json={"provider": "hibob"}, headers=bearer())
+    refused = capped.post(URL, json={"provider": "hibob"}, headers=bearer(email="bob@acme.test"))
     body = refused.get_json()
     assert (refused.status_code, body["code"], body["limit"], body["pendingSessions"]) == (
         409, "account_limit", {"name": "hibob", "max": 1}, 1)
+    # The colleague is told whose session holds the place, for what, until when, and how it is freed.
+    assert [(p["username"], p["provider"], p["kind"]) for p in body["pending"]] == [("ann@acme.test", "hibob",
+                                                                                       "session")]
+    assert "held by ann@acme.test" in body["detail"] and "closed without connecting" in body["detail"]
+    assert "reconnect or disconnect" not in body["detail"]  # nothing is connected: nothing to reconnect
     assert mints(stackone) == 1
+
+
+def test_the_holder_of_a_pending_place_gets_their_session_again_not_a_refusal(capped, stackone, monkeypatch):
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # as if a minute later: StackOne is asked
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-held-0001"))
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("pending"))
+    first = capped.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+    again = capped.post(URL, json={"provider": "hibob"}, headers=bearer())
+    assert again.status_code == 200 and again.get_json()["token"] == first["token"] == "tok-held-0001"
+    assert mints(stackone) == 1
+
+
+def test_a_released_session_frees_its_place_and_is_not_handed_out_again(capped, stackone):
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-closed-01"))
+    capped.post(URL, json={"provider": "hibob"}, headers=bearer())
+    # Another organisation's page cannot free it, and is not told whether the token meant anything.
+    stranger = capped.post(f"{URL}/release", json={"token": "tok-closed-01"}, headers=bearer(org_id="org-2"))
+    assert stranger.status_code == 204
+    assert capped.post(URL, json={"provider": "hibob"}, headers=bearer(email="bob@acme.test")).status_code == 409
+    assert capped.post(f"{URL}/release", json={"token": "tok-closed-01"}, headers=bearer()).status_code == 204
+    stackone.replace("POST", f"{API}/connect_sessions", status=201, json=session_answer(token="tok-fresh-002"))
+    fresh = capped.post(URL, json={"provider": "hibob"}, headers=bearer())
+    assert fresh.status_code == 200 and fresh.get_json()["token"] == "tok-fresh-002"
+    assert mints(stackone) == 2
+
+
+def test_a_release_without_caps_frees_nothing_and_says_204(client):
+    assert client.post(f"{URL}/release", json={"token": "tok-whatever-1"}, headers=bearer()).status_code == 204
+    assert client.post(f"{URL}/release", json={"token": "no"}, headers=bearer()).status_code == 422
+    assert client.post(f"{URL}/release", json={"token": "tok-whatever-1"}).status_code == 401
 
 
 def test_the_cap_names_the_accounts_that_count_and_a_reconnect_passes(capped, stackone):
@@ -111,16 +163,27 @@ def test_the_cap_names_the_accounts_that_count_and_a_reconnect_passes(capped, st
 
 
 def test_a_claim_left_by_a_dead_request_does_not_refuse_the_next_click(env, stackone):
+    from identity.owner import Owner
     from minting.reuse import reuse_key
     from policy import Action, Decision, SessionRequest
-    from stackone.directory import owner_key
 
     app = create_app({**env, "SESSION_REUSE_WINDOW": "60", "REQUEST_DEADLINE": "0.5"})
     decision = Decision(Action.CREATE, None)
     wanted = SessionRequest(expires_in=1800, categories=("hris",))
     # A host died mid-mint: its claim stays until it expires.
-    app.extensions["stackone_connect"].state.add(reuse_key(owner_key("org-1"), decision, wanted),
-                                                 {"state": "pending", "fp": "reuse"}, ttl=120)
+    ann = Owner("org-1", "Acme Inc", "ann@acme.test")
+    app.extensions["stackone_connect"].state.add(reuse_key(ann, decision, wanted), {"state": "pending", "fp": "reuse"},
+                                                 ttl=120)
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-own-session"))
     answer = app.test_client().post(URL, json={"category": "hris"}, headers=bearer())
     assert answer.status_code == 200 and answer.get_json()["token"] == "tok-own-session"
+
+
+def test_caps_fail_closed_while_redis_is_down(env, stackone):
+    from tests.e2e_processes import free_port
+
+    down = create_app({**env, "ACCOUNT_LIMITS": "hibob=1", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    stackone.get(f"{API}/accounts", json=[])
+    refused = down.test_client().post(URL, json={"provider": "hibob"}, headers=bearer())
+    assert (refused.status_code, refused.get_json()["code"]) == (503, "state_unavailable")
+    assert "Retry-After" in refused.headers and mints(stackone) == 0

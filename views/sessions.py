@@ -96,11 +96,26 @@ def create_auth_link():
 @bp.post("/stackone_connect_sessions/status")
 def connect_session_status():
     """How a session the caller minted went: pending, authenticated (with the account), error, cancelled, expired."""
+    owner, token = posted_token()
+    return jsonify(STATUS_ANSWER.dump(services().session_status(owner, token)))
+
+
+@bp.post("/stackone_connect_sessions/release")
+def release_connect_session():
+    """The page closed the hub without connecting: free the place its session holds under ACCOUNT_LIMITS (204)."""
+    owner, token = posted_token()
+    if services().release_session(owner, token):
+        audit("session_released")
+    # 204 either way: whether a token was another owner's, or held nothing, is not told.
+    return Response(status=204)
+
+
+def posted_token() -> tuple:
+    """The caller's owner and the session token in the body ({"token": ...}) of the status and release routes."""
     owner = current_owner()
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
-    token = STATUS_REQUEST.load(body)["token"]
-    return jsonify(STATUS_ANSWER.dump(services().session_status(owner, token)))
+    return owner, STATUS_REQUEST.load(body)["token"]
 
 
 def hub_app_url(hub_url: str) -> str:
