@@ -17,7 +17,7 @@ from connections.outbox import Outbox
 from connections.sender import AppWebhookSender
 from connections.store import ConnectionStore
 from domain.accounts import Account
-from errors import StateUnavailable, Unauthorized
+from errors import ServiceBusy, StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
@@ -128,6 +128,11 @@ class Services:
             self.accounts.forget_owner(owner.id)
         except StateUnavailable:
             pass  # deleted at StackOne all the same; the cache expires by its TTL and the webhook retries
+        if self.settings.app_webhook_url:
+            try:  # connection.deleted, described as the account was read just now (seen here before or not)
+                self.connections.deleted_here(account, "disconnect")
+            except (StateUnavailable, ServiceBusy):
+                pass  # deleted all the same; StackOne's account.deleted announces it if the account was known here
         return account
 
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from connections.background import reconcile_all
-from connections.offboarding import offboard
+from connections.offboarding import OffboardSummary, offboard
 from errors import ServiceError
 
 
@@ -39,13 +39,7 @@ def register(app: Flask, command_class, services) -> None:
             summary = offboard(owner_id, client=svc.client, monitor=svc.connections, dry_run=dry_run, via="cli")
         except ServiceError as exc:
             raise click.ClickException(f"{exc.code}: {exc.detail}") from None
-        for account_id in summary.deleted:
-            click.echo(f"{'would delete' if dry_run else 'deleted'} {account_id}")
-        for account_id in summary.failed:
-            click.echo(f"failed {account_id}")
-        click.echo(f"owner {owner_id}: {len(summary.deleted)} {'to delete' if dry_run else 'deleted'}, "
-                   f"{len(summary.already_gone)} already gone, {len(summary.failed)} failed"
-                   + ("; rerun to finish" if summary.failed else ""))
+        _print(summary)
         if summary.failed:
             raise SystemExit(1)
 
@@ -53,3 +47,19 @@ def register(app: Flask, command_class, services) -> None:
     def deliver_events():
         """Send the events to APP_WEBHOOK_URL that are due now (the workers do this every few seconds)."""
         click.echo(json.dumps(services().deliver_events()))
+
+
+def _print(summary: OffboardSummary) -> None:
+    # A dry run says "would delete" throughout: nothing in its output reads as done.
+    if summary.dry_run:
+        for account_id in summary.would_delete:
+            click.echo(f"would delete {account_id}")
+        click.echo(f"owner {summary.owner_id}: {len(summary.would_delete)} would be deleted (dry run: nothing "
+                   "deleted)")
+        return
+    for account_id in summary.deleted:
+        click.echo(f"deleted {account_id}")
+    for account_id in summary.failed:
+        click.echo(f"failed {account_id}")
+    click.echo(f"owner {summary.owner_id}: {len(summary.deleted)} deleted, {len(summary.already_gone)} already gone, "
+               f"{len(summary.failed)} failed" + ("; rerun to finish" if summary.failed else ""))

@@ -23,7 +23,8 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
         return event
     sent = copy.deepcopy(event)
     data = sent["data"]
-    owner = Owner(data["ownerId"], event.get("owner_name") or data["ownerId"], None)
+    # Minted for the account's own origin_username: after the repair StackOne still says who connected it.
+    owner = Owner(data["ownerId"], event.get("owner_name") or data["ownerId"], event.get("origin_username"))
     try:
         issued = open_session(owner, SessionRequest(expires_in=LINK_LIFETIME, account_id=data["accountId"]))
     except AccountNotFound:

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ def observed(account: Account) -> Observation:
     """An Observation of an account as StackOne describes it (its first status reason, if any)."""
     reason = account.status_reasons[0] if account.status_reasons else {}
     return Observation(account.id, account.origin_owner_id, status=account.status, provider=account.provider,
-                       owner_name=account.origin_owner_name, label=account.label,
+                       owner_name=account.origin_owner_name, label=account.label, username=account.origin_username,
                        reason_code=reason.get("code"), reason_text=reason.get("description"))
 
 
@@ -65,6 +66,7 @@ class ConnectionMonitor:
             if previous is not None and tuple(previous.get("applied") or (0, 0)) >= when:
                 record_account_change(source, "stale_dropped")
                 return "stale"
+            now = now.filled_from(previous)
             kinds = events_for(previous, now)
             version = int((previous or {}).get("version", 0))
             broken_since = (previous or {}).get("broken_since") if now.broken else None
@@ -77,6 +79,11 @@ class ConnectionMonitor:
                 self._queue(kind, now.account_id, record, f"v{version + offset}")
         record_account_change(source, "applied" if kinds else "unchanged")
         return "applied" if kinds else "unchanged"
+
+    def deleted_here(self, account: Account, source: str) -> str:
+        """This service has just deleted the account (as read just before): announced once, seen here or not."""
+        gone = replace(observed(account), deleted=True, deleted_here=True, reason_code=None, reason_text=None)
+        return self.apply(gone, (self._clock(), time.time_ns()), source)
 
     def observe_event(self, account_id: str, owner_id: str | None, event_date: Any, kind: str) -> str:
         """A verified StackOne account.* event: the account is fetched live (the event carries no status)."""
@@ -138,5 +145,6 @@ class ConnectionMonitor:
             data["reconnect"] = None  # minted when sent, so every try carries a link that works
         event_id = "evt_" + hashlib.sha256(f"{account_id}\n{step}\n{kind}".encode()).hexdigest()[:32]
         stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        # Not in `data`: who the reconnect link is minted for (owner name, origin_username), as StackOne recorded it.
         self.outbox.enqueue({"id": event_id, "type": kind, "timestamp": stamp, "data": data,
-                             "owner_name": record.get("owner_name")})
+                             "owner_name": record.get("owner_name"), "origin_username": record.get("origin_username")})

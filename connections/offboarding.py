@@ -3,28 +3,28 @@ audit line per account and a summary. A rerun after a failure finishes the job; 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
-from connections.changes import Observation
 from errors import AccountNotFound, ServiceError
 from logs.audit import audit
 
 
 @dataclass
 class OffboardSummary:
-    """What one run did."""
+    """What one run did (a dry run: what it would delete, and nothing deleted)."""
 
     owner_id: str
     dry_run: bool
     deleted: list[str] = field(default_factory=list)
+    would_delete: list[str] = field(default_factory=list)
     already_gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         """camelCase, for the CLI's --json and the HTTP form."""
         return {"ownerId": self.owner_id, "dryRun": self.dry_run, "deleted": self.deleted,
-                "alreadyGone": self.already_gone, "failed": self.failed, "complete": not self.failed}
+                "wouldDelete": self.would_delete, "alreadyGone": self.already_gone, "failed": self.failed,
+                "complete": not self.failed}
 
 
 def offboard(owner_id: str, *, client, monitor=None, dry_run: bool = False, via: str) -> OffboardSummary:
@@ -33,22 +33,27 @@ def offboard(owner_id: str, *, client, monitor=None, dry_run: bool = False, via:
     accounts = [a for a in client.list_accounts(owner_id) if a.origin_owner_id == owner_id]
     for account in accounts:
         if dry_run:
-            summary.deleted.append(account.id)
+            summary.would_delete.append(account.id)
             continue
         try:
             client.delete_account(account.id)
         except AccountNotFound:
             summary.already_gone.append(account.id)
-            continue
         except ServiceError as exc:
             summary.failed.append(account.id)
             audit("offboard_failed", via=via, owner_id=owner_id, account_id=account.id, code=exc.code)
             continue
-        summary.deleted.append(account.id)
-        audit("account_offboarded", via=via, owner_id=owner_id, account_id=account.id, provider=account.provider)
+        else:
+            summary.deleted.append(account.id)
+            audit("account_offboarded", via=via, owner_id=owner_id, account_id=account.id, provider=account.provider)
         if monitor is not None:
-            monitor.apply(Observation(account.id, owner_id, deleted=True), (monitor.now(), time.time_ns()),
-                          "offboard")
-    audit("offboard_summary", via=via, owner_id=owner_id, dry_run=dry_run, deleted=len(summary.deleted),
-          already_gone=len(summary.already_gone), failed=len(summary.failed))
+            # Announced as read just before the delete, also when never seen here; once (a later webhook or rerun
+            # finds its deletion announced). One gone meanwhile is announced here if no one did.
+            monitor.deleted_here(account, "offboard")
+    if dry_run:
+        audit("offboard_summary", via=via, owner_id=owner_id, dry_run=True, would_delete=len(summary.would_delete),
+              deleted=0)
+    else:
+        audit("offboard_summary", via=via, owner_id=owner_id, dry_run=False, deleted=len(summary.deleted),
+              already_gone=len(summary.already_gone), failed=len(summary.failed))
     return summary

@@ -26,7 +26,7 @@ DECISIONS = Counter("connect_decisions_total", "Sessions and links minted, by th
 REFUSALS = Counter("refusals_total", "Problem answers, by code", ["code"])
 WEBHOOKS = Counter("webhook_events_total", "Verified webhook events, by event and outcome", ["event", "outcome"])
 ACCOUNT_CHANGES = Counter("account_state_changes_total", "Account observations applied to our view, by source "
-                          "(webhook, reconcile, offboard) and outcome (applied, unchanged, stale_dropped, "
+                          "(webhook, reconcile, disconnect, offboard) and outcome (applied, unchanged, stale_dropped, "
                           "inferred_missing)", ["source", "outcome"])
 APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the customer's app, by outcome (delivered, "
                          "retry, failed: given up after the last attempt)", ["outcome"])

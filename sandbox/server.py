@@ -182,12 +182,15 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
 
     @app.post("/sandbox/settings")
     def sandbox_settings():
-        """Sandbox control: {"connection_attempts": false} leaves latest_connection_attempt out of authenticate."""
+        """Sandbox control: {"connection_attempts": false} leaves latest_connection_attempt out of authenticate;
+        {"webhooks": false} sends no account.* webhook (accounts the service never hears of) until true again."""
         body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("connection_attempts", True), bool):
-            return _error(400, "connection_attempts must be true or false")
-        project.connection_attempts = body.get("connection_attempts", project.connection_attempts)
-        return jsonify({"connection_attempts": project.connection_attempts})
+        switches = ("connection_attempts", "webhooks")
+        if not isinstance(body, dict) or not all(isinstance(body.get(name, True), bool) for name in switches):
+            return _error(400, "connection_attempts and webhooks must be true or false")
+        for name in switches:
+            setattr(project, name, body.get(name, getattr(project, name)))
+        return jsonify({name: getattr(project, name) for name in switches})
 
     @app.get("/sandbox/requests")
     def recorded_requests():
@@ -248,7 +251,7 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         return jsonify(project.calls)
 
     def _deliver(event: str, account: dict) -> None:
-        if not (webhook_url and webhook_secret):
+        if not (webhook_url and webhook_secret and project.webhooks):
             return
         body = json.dumps({
             "project_id": "sandbox-project", "event": event, "event_date": now_iso(), "record_type": "account",

@@ -35,6 +35,7 @@ class SandboxProject:
     # Whether POST /connect_sessions/authenticate includes latest_connection_attempt (POST /sandbox/settings): it is
     # in StackOne's newest documents and in no SDK version, so a client must also work without it.
     connection_attempts: bool = True
+    webhooks: bool = True  # False plays webhooks StackOne never delivered (POST /sandbox/settings)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

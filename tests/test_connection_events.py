@@ -12,12 +12,15 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from connections.outbox import Outbox
+from state import open_file_state
 from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
@@ -89,13 +92,13 @@ def stack(tmp_path_factory):
         receiver.shutdown()
 
 
-def headers_for(org: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {login(org_id=org, org_name=org.title())}"}
+def headers_for(org: str, email: str = "ann@acme.test") -> dict[str, str]:
+    return {"Authorization": f"Bearer {login(org_id=org, org_name=org.title(), email=email)}"}
 
 
-def connect(service: str, sandbox: str, org: str, **body) -> str:
+def connect(service: str, sandbox: str, org: str, email: str = "ann@acme.test", **body) -> str:
     minted = requests.post(f"{service}/stackone_connect_sessions", json={"provider": "hibob", **body},
-                           headers=headers_for(org), timeout=10).json()
+                           headers=headers_for(org, email), timeout=10).json()
     done = requests.post(f"{sandbox}/sandbox/complete", json={"token": minted["token"]}, timeout=10).json()
     return done["account"]["id"]
 
@@ -110,14 +113,29 @@ def wait_for(check, seconds: float = 10.0):
     return check()
 
 
+def all_delivered(env: dict) -> bool:
+    """Nothing waits in the service's event queue: every event queued so far has reached the receiver."""
+    return not Outbox(open_file_state(env["STATE_DIR"]), None).pending_ids()
+
+
+@contextmanager
+def webhooks_lost(sandbox: str):
+    """StackOne's account.* webhooks never arrive meanwhile: accounts the service has never seen."""
+    requests.post(f"{sandbox}/sandbox/settings", json={"webhooks": False}, timeout=5).raise_for_status()
+    try:
+        yield
+    finally:
+        requests.post(f"{sandbox}/sandbox/settings", json={"webhooks": True}, timeout=5).raise_for_status()
+
+
 def break_account(sandbox: str, account_id: str) -> None:
     requests.post(f"{sandbox}/sandbox/accounts/{account_id}/status", timeout=5, json={
         "status": "error", "reasons": [{"code": "invalid_credentials", "description": "The API key was revoked"}]})
 
 
 def test_a_broken_account_gets_one_signed_event_with_a_link_that_reconnects_it(stack):
-    service, sandbox, receiver, _, log = stack
-    account_id = connect(service, sandbox, "org-events")
+    service, sandbox, receiver, env, log = stack
+    account_id = connect(service, sandbox, "org-events", email="carol@events.test")
     assert wait_for(lambda: receiver.of("connection.created", account_id))
     break_account(sandbox, account_id)
     broken = wait_for(lambda: receiver.of("connection.broken", account_id))
@@ -132,18 +150,21 @@ def test_a_broken_account_gets_one_signed_event_with_a_link_that_reconnects_it(s
     session = requests.post(f"{sandbox}/connect_sessions/authenticate", json={"token": token}, auth=(KEY, ""),
                             timeout=5).json()
     assert (session["account_id"], session["origin_owner_id"]) == (account_id, "org-events")
+    assert session["origin_username"] == "carol@events.test"  # minted for whoever connected it
     secret_things = json.dumps(broken[0])
     # No StackOne token but the link's, no credentials or setup information, no hub trigger token.
     assert not [leak for leak in ("external_trigger", "ett_", "sandbox-provider-secret", "subdomain", KEY)
                 if leak in secret_things]
 
     break_account(sandbox, account_id)  # StackOne says the same again: no second event
-    time.sleep(2)
-    assert len(receiver.of("connection.broken", account_id)) == 1
+    assert wait_for(lambda: all_delivered(env)) and len(receiver.of("connection.broken", account_id)) == 1
 
     redone = requests.post(f"{sandbox}/sandbox/complete", json={"token": token}, timeout=10).json()
     assert (redone["event"], redone["account"]["id"]) == ("account.updated", account_id)  # an update, not a create
     repaired = wait_for(lambda: receiver.of("connection.repaired", account_id))
+    # After the repair StackOne still says who connected the account.
+    assert requests.get(f"{sandbox}/accounts/{account_id}", auth=(KEY, ""), timeout=5).json()[
+        "origin_username"] == "carol@events.test"
     assert len(repaired) == 1 and len(set(receiver.ids)) == len(receiver.ids)  # one delivery per event id
     assert receiver.refused == 0
     assert APP_SECRET not in log.read_text() and token not in log.read_text()
@@ -166,11 +187,14 @@ def flask_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_offboarding_after_a_failed_delete_finishes_on_the_rerun_and_spares_other_owners(stack):
-    service, sandbox, _, env, _ = stack
+    service, sandbox, receiver, env, _ = stack
     leaving = [connect(service, sandbox, "org-leaving", multiple=True, label=f"office {n}") for n in range(4)]
     staying = connect(service, sandbox, "org-staying")
     dry = flask_cli(env, "offboard", "--owner-id", "org-leaving", "--dry-run")
     assert dry.returncode == 0 and dry.stdout.count("would delete") == 4, dry.stderr
+    assert dry.stdout.strip().splitlines()[-1] == "owner org-leaving: 4 would be deleted (dry run: nothing deleted)"
+    dry_audit = [json.loads(line) for line in dry.stderr.splitlines() if '"offboard_summary"' in line]
+    assert [(a["dry_run"], a["would_delete"], a["deleted"]) for a in dry_audit] == [(True, 4, 0)]
     third = leaving[2]
     requests.post(f"{sandbox}/sandbox/faults", json={"status": 502, "method": "DELETE", "path": f"/accounts/{third}"},
                   timeout=5)
@@ -187,10 +211,16 @@ def test_offboarding_after_a_failed_delete_finishes_on_the_rerun_and_spares_othe
     audit = [json.loads(line) for line in (first.stdout + first.stderr + rerun.stderr).splitlines()
              if line.startswith("{") and '"audit"' in line]
     assert sorted(a["account_id"] for a in audit if a["audit"] == "account_offboarded") == sorted(leaving)
+    # Each account announced once across the failed run, its rerun and the run with nothing left.
+    assert wait_for(lambda: all_delivered(env))
+    for n, account_id in enumerate(leaving):
+        assert [e["data"] for e in receiver.of("connection.deleted", account_id)] == [{
+            "accountId": account_id, "ownerId": "org-leaving", "provider": "hibob", "label": f"office {n}",
+            "status": "deleted"}]
 
 
 def test_the_http_form_of_offboarding_takes_the_operators_token_and_never_an_owners_login(stack):
-    service, sandbox, _, _, _ = stack
+    service, sandbox, _, _, log = stack
     kept = connect(service, sandbox, "org-admin-check")
     url = f"{service}/admin/offboard"
     owner_login = requests.post(url, json={"ownerId": "org-admin-check"}, headers=headers_for("org-admin-check"),
@@ -199,6 +229,55 @@ def test_the_http_form_of_offboarding_takes_the_operators_token_and_never_an_own
     listed = requests.post(url, json={"ownerId": "org-admin-check", "dryRun": True}, timeout=10,
                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
     assert listed.status_code == 200 and listed.json() == {
-        "ownerId": "org-admin-check", "dryRun": True, "deleted": [kept], "alreadyGone": [], "failed": [],
-        "complete": True}
+        "ownerId": "org-admin-check", "dryRun": True, "deleted": [], "wouldDelete": [kept], "alreadyGone": [],
+        "failed": [], "complete": True}
     assert requests.get(f"{sandbox}/accounts/{kept}", auth=(KEY, ""), timeout=5).status_code == 200
+    summary = [json.loads(line) for line in log.read_text().splitlines()
+               if '"offboard_summary"' in line and '"org-admin-check"' in line]
+    assert [(a["dry_run"], a["would_delete"], a["deleted"]) for a in summary] == [(True, 1, 0)]
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true", 0, 1, None, []])
+def test_offboarding_over_http_takes_dry_run_as_a_json_boolean_only(stack, dry_run):
+    service, sandbox, _, _, _ = stack
+    kept = connect(service, sandbox, "org-dry-typed")
+    answer = requests.post(f"{service}/admin/offboard", json={"ownerId": "org-dry-typed", "dryRun": dry_run},
+                           headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+    assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
+    assert list(answer.json()["errors"]) == ["dryRun"]
+    assert requests.get(f"{sandbox}/accounts/{kept}", auth=(KEY, ""), timeout=5).status_code == 200
+
+
+def offboard_or_disconnect(via: str, service: str, env: dict, owner: str, accounts: list[str]) -> None:
+    """Delete the owner's accounts the way an operator (CLI, HTTP) or the owner's own page (disconnect) does."""
+    if via == "cli":
+        done = flask_cli(env, "offboard", "--owner-id", owner)
+        assert done.returncode == 0 and f"{len(accounts)} deleted" in done.stdout, done.stdout + done.stderr
+    elif via == "http":
+        done = requests.post(f"{service}/admin/offboard", json={"ownerId": owner}, timeout=30,
+                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        assert done.status_code == 200 and sorted(done.json()["deleted"]) == sorted(accounts), done.text
+    else:
+        for account_id in accounts:
+            gone = requests.delete(f"{service}/stackone_accounts/{account_id}", headers=headers_for(owner), timeout=10)
+            assert gone.status_code == 204, gone.text
+
+
+@pytest.mark.parametrize("via", ["disconnect", "cli", "http"])
+def test_every_deletion_is_announced_once_with_the_account_as_it_was_seen_here_or_not(stack, via):
+    service, sandbox, receiver, env, _ = stack
+    owner = f"org-gone-{via}"
+    seen = connect(service, sandbox, owner, label="head office")
+    assert wait_for(lambda: receiver.of("connection.created", seen))
+    with webhooks_lost(sandbox):
+        unseen = connect(service, sandbox, owner, multiple=True, label="branch")
+    # StackOne's account.deleted webhooks arrive again: the seen account's, and one for the account never seen.
+    offboard_or_disconnect(via, service, env, owner, [seen, unseen])
+    if via != "disconnect":
+        offboard_or_disconnect(via, service, env, owner, [])  # the rerun finds nothing, announces nothing
+    assert wait_for(lambda: all_delivered(env))
+    for account_id, label in ((seen, "head office"), (unseen, "branch")):
+        assert [e["data"] for e in receiver.of("connection.deleted", account_id)] == [{
+            "accountId": account_id, "ownerId": owner, "provider": "hibob", "label": label, "status": "deleted"}]
+    assert not receiver.of("connection.created", unseen)  # announced gone, never as new
+    assert receiver.refused == 0

@@ -68,6 +68,12 @@ ACTIVE = Observation("acc-1", "org-1", status="active", provider="hibob")
     ({"status": "deleted", "deleted": True}, replace(ACTIVE, deleted=True), []),
     (None, replace(ACTIVE, deleted=True), []),
     ({"status": "deleted", "deleted": True}, ACTIVE, [CREATED]),
+    # Deleted by this service itself: announced even if never seen here, or seen only as an unannounced deletion;
+    # not when its deletion was announced already (StackOne's webhook came first, or a rerun).
+    (None, replace(ACTIVE, deleted=True, deleted_here=True), [DELETED]),
+    ({"status": "deleted", "deleted": True, "version": 0}, replace(ACTIVE, deleted=True, deleted_here=True),
+     [DELETED]),
+    ({"status": "deleted", "deleted": True, "version": 2}, replace(ACTIVE, deleted=True, deleted_here=True), []),
 ])
 def test_each_change_makes_its_events_and_no_others(previous, now, events):
     assert events_for(previous, now) == events
