@@ -26,7 +26,8 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
     # Minted for the account's own origin_username: after the repair StackOne still says who connected it.
     owner = Owner(data["ownerId"], event.get("owner_name") or data["ownerId"], event.get("origin_username"))
     try:
-        issued = open_session(owner, SessionRequest(expires_in=LINK_LIFETIME, account_id=data["accountId"]))
+        issued = open_session(owner, SessionRequest(expires_in=LINK_LIFETIME, account_id=data["accountId"],
+                                                    kind="link"))
     except AccountNotFound:
         data["reconnect"] = None  # deleted meanwhile: nothing left to reconnect
         return sent
