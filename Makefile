@@ -7,7 +7,7 @@ HUB := browserkit/static/vendor/stackone-hub-1.11.4.js
 # StackOne's official TypeScript SDK (conformance/package-lock.json pins it and its integrity): the sandbox's judge.
 SDK := conformance/node_modules/@stackone/stackone-client-ts/package.json
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench lint clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ run: $(VENV)/.runtime
 	@[ -f $(HUB) ] || $(BIN)/python -m browserkit.vendor || \
 	  echo "make run: starting without StackOne's hub component: the curl demo works; the integrations page cannot open the hub"
 	$(BIN)/python devserver.py
+
+# Production (docs/production.md): the runtime .venv and StackOne's hub component, nothing started.
+install: $(VENV)/.runtime $(HUB)
 
 test: $(VENV)/.dev $(HUB) $(SDK)
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""`flask --app app auth-link`: the dashboard's "Create Auth Link" for trusted operators, through the same policy."""
+"""The `auth-link` command: the dashboard's "Create Auth Link" for trusted operators, through the same policy."""
 
 from __future__ import annotations
 

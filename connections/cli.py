@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app reconcile [--owner-id]`, `offboard --owner-id [--dry-run]`, `deliver-events`."""
+"""Operator commands (docs/production.md): `reconcile`, `offboard --owner-id [--dry-run]`, `deliver-events`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Screenshots for the README, taken from a running `make run` demo: `python docs/take_screenshots.py [page_url]`."""
+"""README screenshots from a running `make run` demo, as README.md says (with the .venv that `make test` builds)."""
 
 from __future__ import annotations
 

@@ -1,14 +1,20 @@
-"""Run the sandbox: `python -m sandbox --port 8001` (loopback only)."""
+"""Run the sandbox: `.venv/bin/python /srv/stackone-connect/sandbox --port 8001` from any folder (loopback only)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 
-from werkzeug.serving import run_simple
+if not __package__:
+    # Run by its path (as the docs write it, from any folder): Python put this folder itself first on sys.path, where
+    # its modules would shadow the project's (`state`); the project root belongs there, so `sandbox.*` imports.
+    sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-from sandbox.server import create_sandbox
+from werkzeug.serving import run_simple  # noqa: E402
+
+from sandbox.server import create_sandbox  # noqa: E402
 
 
 def main() -> None:

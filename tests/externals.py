@@ -1,4 +1,4 @@
-"""Programs some tests need from the system (nginx, Chromium): skipped loudly when absent, never skipped in CI."""
+"""Programs some tests need from the system (nginx, Chromium, systemd-analyze): skipped loudly, never in CI."""
 
 from __future__ import annotations
 

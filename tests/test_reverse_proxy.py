@@ -101,7 +101,7 @@ def test_the_documented_nginx_conf_passes_nginx_t_as_pasted(tmp_path):
     page = (ROOT / "docs" / "browser.md").read_text()
     block = re.search(r"```nginx\n(.*?)```", page, re.S).group(1)
     conf = tmp_path / "nginx.conf"
-    conf.write_text(block.replace("/path/to/", f"{ROOT}/"))  # the one edit the page asks for
+    conf.write_text(block.replace("/srv/stackone-connect/", f"{ROOT}/"))  # the one edit the page asks for
     checked = subprocess.run([nginx, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True,
                              timeout=30)
     assert checked.returncode == 0, checked.stderr
