@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,10 +13,11 @@ from flask import current_app, g, has_request_context, request
 from config import Settings
 from connect_flow import IssuedSession, SessionSettings, session_outcome
 from connections.delivery import deliver_due
+from connections.ledger import DUE_BATCH, NEW, PASS, REMIND, RETRY, open_ledger
 from connections.monitor import ConnectionMonitor
-from connections.outbox import Outbox
+from connections.outbox import LEASE
+from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
-from connections.store import ConnectionStore
 from domain.accounts import Account
 from errors import ServiceBusy, StateUnavailable, Unauthorized
 from identity.owner import Owner
@@ -72,8 +74,7 @@ class Services:
     @functools.cached_property
     def connections(self) -> ConnectionMonitor:
         """Each account's applied state and the events its changes make (made once)."""
-        store = ConnectionStore(self.state)
-        return ConnectionMonitor(store, Outbox(self.state, store.locked), client=self.client,
+        return ConnectionMonitor(open_ledger(self.state, self.settings), client=self.client,
                                  sending=bool(self.settings.app_webhook_url),
                                  reminder_seconds=self.settings.reconnect_reminder)
 
@@ -84,25 +85,28 @@ class Services:
         return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret) if settings.app_webhook_url \
             else None
 
-    def deliver_events(self, now: float | None = None) -> dict[str, int]:
-        """Send the events that are due (and queue the reminders that are); the background and the CLI call it."""
+    def run_due(self, now: float | None = None, *, passes: bool = False) -> dict[str, int]:
+        """Claim what is due in one call to the ledger and do it: reminders, deliveries (first attempts ahead of
+        retries) and, with `passes`, the scheduled reconcile pass; the background and the CLI call it."""
         if self.app_sender is None:
             return {}
-        self.connections.remind_due()
-        return deliver_due(self.connections.outbox, self.app_sender,
-                           lambda owner, request: self.open_session(owner, request, ignore_limits=True, live=True),
-                           now)
+        now = time.time() if now is None else now
+        claims = self.connections.ledger.claim(now, LEASE, {**DUE_BATCH, PASS: 1 if passes else 0})
+        counts = {"reminded": sum(self.connections.remind(c) for c in claims if c.kind == REMIND)}
+        sends = [c for c in claims if c.kind in (NEW, RETRY)]
+        counts.update(deliver_due(self.connections.ledger, sends, self.app_sender,
+                                  lambda owner, request: self.open_session(owner, request, ignore_limits=True,
+                                                                           live=True), now))
+        for claim in claims:
+            if claim.kind == PASS:
+                counts.update(run_pass(self, claim))
+        return counts
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
                      live: bool = False) -> IssuedSession:
         """The one way in for the routes and the CLI: decided, reused or minted within the caps."""
         deadline = g.get("deadline") if has_request_context() else None
         issued = self.minter.open_session(owner, request, deadline=deadline, ignore_limits=ignore_limits, live=live)
-        if self.settings.app_webhook_url:
-            try:  # reconciliation then visits this owner even if every webhook of theirs is missed
-                self.connections.store.remember_owner(owner.id)
-            except StateUnavailable:
-                pass
         if has_request_context():
             g.action = issued.decision.action.value  # for the request's access line
         # StackOne's session details may not say when the session ends. A session with the default lifetime (the

@@ -1,5 +1,6 @@
-"""The work no request asks for, in each gunicorn worker: sending due events and reminders, and the scheduled
-reconcile pass (one host at a time per RECONCILE_INTERVAL, through a key every host tries to take)."""
+"""The work no request asks for, in each gunicorn worker: every tick, what is due is claimed from the ledger in one
+call (first deliveries, retries, reminders, the scheduled reconcile pass) and done; an idle tick is that one call,
+whatever the number of owners and accounts."""
 
 from __future__ import annotations
 
@@ -11,63 +12,51 @@ import time
 
 from flask import Flask
 
+from connections.ledger import PASS
 from errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SWEEP_SECONDS = 2.0
+DEFAULT_TICK_SECONDS = 2.0
 WARN_EVERY = 60.0
-OWNER_PAUSE_MAX = 0.5  # seconds between two owners of one pass, at most: a pass is spread, not a burst
+RECONCILE = "reconcile"  # the reconcile pass's entry in the due index
 
 
 def start(app: Flask) -> threading.Thread | None:
-    """Start the sweeper (a greenlet under gevent) when there is work for it; None when there is none."""
+    """Start the background loop (a greenlet under gevent) when there is work for it; None when there is none."""
     from services import EXTENSION_KEY
 
-    settings = app.extensions[EXTENSION_KEY].settings
-    if not settings.app_webhook_url:
+    svc = app.extensions[EXTENSION_KEY]
+    if not svc.settings.app_webhook_url:
         return None  # accounts are tracked (and so reconciled) for the customer's app only
-    thread = threading.Thread(target=_loop, args=(app,), name="connections-sweeper", daemon=True)
+    thread = threading.Thread(target=_loop, args=(app,), name="connections-background", daemon=True)
     thread.start()
     return thread
 
 
+def schedule_reconcile(svc, now: float | None = None) -> None:
+    """Put the reconcile pass in the due index unless it is there (every worker asks once, at start)."""
+    interval = svc.settings.reconcile_interval
+    if interval:
+        # Spread over the first interval: a fleet started at once does not read StackOne's list at once.
+        svc.connections.ledger.ensure(PASS, RECONCILE, (now or time.time()) + interval * random.uniform(0.1, 1.0))
+
+
 def _loop(app: Flask) -> None:
-    sweep = float(os.environ.get("CONNECTIONS_SWEEP_SECONDS") or DEFAULT_SWEEP_SECONDS)
-    last_warning = 0.0
+    from services import EXTENSION_KEY
+
+    tick = float(os.environ.get("CONNECTIONS_SWEEP_SECONDS") or DEFAULT_TICK_SECONDS)
+    last_warning, scheduled = 0.0, False
     while True:
-        time.sleep(sweep * random.uniform(0.8, 1.2))  # workers and hosts drift apart rather than sweep in step
+        time.sleep(tick * random.uniform(0.8, 1.2))  # workers and hosts drift apart rather than tick in step
         with app.app_context():
+            svc = app.extensions[EXTENSION_KEY]
             try:
-                sweep_once(app)
+                if not scheduled:
+                    schedule_reconcile(svc)
+                    scheduled = True
+                svc.run_due(passes=True)
             except (ServiceError, OSError) as exc:
                 if time.monotonic() - last_warning >= WARN_EVERY:  # an outage is one line a minute, not a flood
                     last_warning = time.monotonic()
-                    log.warning("background pass failed (%s); tried again at every sweep", type(exc).__name__)
-
-
-def sweep_once(app: Flask) -> None:
-    """One sweep: due deliveries (and reminders), then this interval's reconcile pass if no host has taken it."""
-    from services import EXTENSION_KEY
-
-    svc = app.extensions[EXTENSION_KEY]
-    svc.deliver_events()
-    interval = svc.settings.reconcile_interval
-    if interval and svc.state.add("reconcile-pass", os.getpid(), ttl=interval):
-        reconcile_all(svc, pause=min(OWNER_PAUSE_MAX, interval / 2 / max(1, len(svc.connections.store.owners()))))
-
-
-def reconcile_all(svc, pause: float = 0.0) -> dict[str, int]:
-    """Reconcile every known owner; returns the summed counts."""
-    total: dict[str, int] = {}
-    for owner in svc.connections.store.owners():
-        try:
-            counts = svc.connections.reconcile_owner(owner)
-        except ServiceError as exc:
-            log.warning("reconcile of one owner failed (%s); the next pass tries again", exc.code)
-            continue
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-        if pause:
-            time.sleep(pause)
-    return total
+                    log.warning("background work failed (%s); tried again at every tick", type(exc).__name__)

@@ -7,8 +7,8 @@ import json
 import click
 from flask import Flask
 
-from connections.background import reconcile_all
 from connections.offboarding import OffboardSummary, offboard
+from connections.reconcile import reconcile_project
 from errors import ServiceError
 
 
@@ -16,12 +16,13 @@ def register(app: Flask, command_class, services) -> None:
     """Add the connection commands to the app's CLI."""
 
     @app.cli.command("reconcile", cls=command_class)
-    @click.option("--owner-id", help="Reconcile this owner only (default: every owner known here).")
+    @click.option("--owner-id", help="Reconcile this owner only (default: the whole project, every owner).")
     def reconcile(owner_id):
-        """Compare our view of each owner's accounts with StackOne's, every page; differences become events."""
+        """Compare our view of the accounts with StackOne's, every page; differences become events."""
         svc = services()
         try:
-            counts = svc.connections.reconcile_owner(owner_id.strip()) if owner_id else reconcile_all(svc)
+            counts = svc.connections.reconcile_owner(owner_id.strip()) if owner_id else \
+                reconcile_project(svc.connections, svc.client)
         except ServiceError as exc:
             raise click.ClickException(f"{exc.code}: {exc.detail}") from None
         click.echo(json.dumps(counts))
@@ -46,7 +47,7 @@ def register(app: Flask, command_class, services) -> None:
     @app.cli.command("deliver-events", cls=command_class)
     def deliver_events():
         """Send the events to APP_WEBHOOK_URL that are due now (the workers do this every few seconds)."""
-        click.echo(json.dumps(services().deliver_events()))
+        click.echo(json.dumps(services().run_due()))
 
 
 def _print(summary: OffboardSummary) -> None:

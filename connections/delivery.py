@@ -7,8 +7,9 @@ from datetime import UTC
 from typing import Any
 
 from connections.changes import BROKE
+from connections.ledger import Claim, Ledger
 from connections.monitor import LINK_LIFETIME
-from connections.outbox import Outbox
+from connections.outbox import deliver
 from connections.sender import AppWebhookSender
 from errors import AccountNotFound
 from identity.owner import Owner
@@ -39,9 +40,10 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
     return sent
 
 
-def deliver_due(outbox: Outbox, sender: AppWebhookSender, open_session, now: float | None = None) -> dict[str, int]:
-    """Send every due event once (retries with backoff are the outbox's); counted in metrics."""
-    counts = outbox.deliver_due(lambda event: sender.send(with_reconnect_link(event, open_session)), now)
+def deliver_due(ledger: Ledger, claims: list[Claim], sender: AppWebhookSender, open_session, now: float
+                ) -> dict[str, int]:
+    """Send each claimed event once (retries with backoff are the outbox's); counted in metrics."""
+    counts = deliver(ledger, claims, lambda event: sender.send(with_reconnect_link(event, open_session)), now)
     for outcome, count in counts.items():
         record_delivery(outcome, count)
     return counts

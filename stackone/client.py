@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
@@ -49,7 +50,8 @@ class CallObserver(Protocol):
         ...
 
 PAGE_SIZE = 100
-MAX_PAGES = 100  # 10,000 accounts for one owner is far past any real case; stop rather than loop forever
+DEFAULT_PAGE_SIZE = 25  # StackOne's page when page_size is not sent: the least any cap of its may serve
+MAX_PAGES = 10_000  # a million accounts at 100 a page; stop rather than loop forever
 MAX_MESSAGE = 500
 RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
 # Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
@@ -116,26 +118,38 @@ class StackOneClient:
 
     def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
         """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
-        params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
+        params: dict[str, Any] = {"origin_owner_id": owner_id}
         if provider:
             params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
+        for items in self._pages(params, PAGE_SIZE):
+            accounts.update((a.id, a) for a in items if a.id not in accounts)
+        return list(accounts.values())
+
+    def account_pages(self, page_size: int = PAGE_SIZE) -> Iterator[list[Account]]:
+        """GET /accounts for the whole project (every owner), a page at a time (a reconcile pass)."""
+        return self._pages({}, page_size)
+
+    def _pages(self, params: dict[str, Any], page_size: int) -> Iterator[list[Account]]:
+        # StackOne pages by number and may serve fewer than page_size (its largest page is not documented), so a
+        # short page is the last only when shorter than its default page (25, which any cap must allow); else read
+        # on until an empty page, or a page of nothing new (a server that ignores `page`).
+        seen: set[str] = set()
         for page in range(1, MAX_PAGES + 1):
-            body = self._call("GET", "/accounts", "list_accounts", params={**params, "page": page})
+            body = self._call("GET", "/accounts", "list_accounts",
+                              params={**params, "page_size": page_size, "page": page})
             items = body.get("data") if isinstance(body, dict) else body
             if not isinstance(items, list):
                 log.error("StackOne answered GET /accounts with an unexpected shape")
                 raise StackOneError("StackOne's account list could not be read")
-            fresh = 0
-            for item in items:
-                if isinstance(item, dict) and item.get("id") is not None:
-                    account = Account.from_api(item)
-                    fresh += account.id not in accounts
-                    accounts.setdefault(account.id, account)
-            # A short page is the last; a page of nothing new means the server ignores `page`.
-            if len(items) < PAGE_SIZE or fresh == 0:
-                break
-        return list(accounts.values())
+            accounts = [Account.from_api(i) for i in items if isinstance(i, dict) and i.get("id") is not None]
+            fresh = [a for a in accounts if a.id not in seen]
+            if not fresh:
+                return
+            seen.update(a.id for a in fresh)
+            yield fresh
+            if len(items) < min(page_size, DEFAULT_PAGE_SIZE):
+                return
 
     def get_account(self, account_id: str) -> Account | None:
         """GET /accounts/{id}; None when StackOne does not know it."""

@@ -71,8 +71,22 @@ class RedisState:
                                            health_check_interval=15)
         self._prefix = prefix.rstrip(":") + ":"
 
+    @property
+    def client(self) -> redis.Redis:
+        """The app's Redis client (its pool), for stores that use Redis's own structures (the connection ledger)."""
+        return self._redis
+
+    @property
+    def prefix(self) -> str:
+        """Every key's prefix (REDIS_KEY_PREFIX and a colon)."""
+        return self._prefix
+
     def _key(self, key: str) -> str:
         return self._prefix + key
+
+    def unavailable(self, exc: Exception) -> StateUnavailable:
+        """The error to raise for a Redis failure, counted by the app's outage view (unless it was not asked)."""
+        return self._unavailable(exc)
 
     def _unavailable(self, exc: Exception) -> StateUnavailable:
         if not isinstance(exc, RecentFailure):

@@ -19,8 +19,7 @@ import pytest
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from connections.outbox import Outbox
-from state import open_file_state
+from connections.ledger_sqlite import SqliteLedger
 from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
@@ -115,7 +114,7 @@ def wait_for(check, seconds: float = 10.0):
 
 def all_delivered(env: dict) -> bool:
     """Nothing waits in the service's event queue: every event queued so far has reached the receiver."""
-    return not Outbox(open_file_state(env["STATE_DIR"]), None).pending_ids()
+    return not SqliteLedger(env["STATE_DIR"]).backlog()
 
 
 @contextmanager

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connections.changes import BROKE, CREATED, DELETED, REPAIRED, Observation, events_for
+from connections.ledger import NEW, REMIND, RETRY
+from connections.ledger_sqlite import SqliteLedger
 from connections.monitor import ConnectionMonitor
-from connections.outbox import Outbox, backoff
-from connections.store import ConnectionStore
+from connections.outbox import LEASE, backoff, deliver
 from domain.accounts import Account
-from state import open_file_state
 
 
 class Clock:
@@ -41,17 +41,27 @@ class StackOneAccounts:
 
 
 def monitor_on(tmp_path, clock=None, truth=None) -> ConnectionMonitor:
-    store = ConnectionStore(open_file_state(str(tmp_path / "state")))
-    return ConnectionMonitor(store, Outbox(store._state, store.locked), client=truth or StackOneAccounts(),
-                             sending=True, reminder_seconds=24 * 3600, clock=clock or Clock())
+    clock = clock or Clock()
+    return ConnectionMonitor(SqliteLedger(str(tmp_path), clock=clock), client=truth or StackOneAccounts(),
+                             sending=True, reminder_seconds=24 * 3600, clock=clock)
+
+
+def queued_events(monitor) -> list[dict]:
+    return [monitor.ledger.queued(i).event for i in monitor.ledger.queued_ids(1000)]
 
 
 def queued(monitor) -> list[tuple[str, str]]:
-    out = []
-    for event_id in monitor.outbox.pending_ids():
-        event = monitor.outbox.entry(event_id)["event"]
-        out.append((event["type"], event["data"]["accountId"]))
-    return sorted(out)
+    return sorted((event["type"], event["data"]["accountId"]) for event in queued_events(monitor))
+
+
+def remind_due(monitor) -> int:
+    """One tick's reminders: the due ones claimed and looked at."""
+    return sum(monitor.remind(c) for c in monitor.ledger.claim(monitor.now(), LEASE, {REMIND: 100}))
+
+
+def deliver_due(monitor, send, now) -> dict[str, int]:
+    """One tick's deliveries."""
+    return deliver(monitor.ledger, monitor.ledger.claim(now, LEASE, {NEW: 50, RETRY: 50}), send, now)
 
 
 ACTIVE = Observation("acc-1", "org-1", status="active", provider="hibob")
@@ -92,18 +102,17 @@ def test_the_reminder_fires_once_per_interval_while_broken_and_stops_once_repair
     clock = Clock()
     monitor = monitor_on(tmp_path, clock)
     monitor.apply(replace(ACTIVE, status="error"), (clock.now, 1), "webhook")
-    before = len(monitor.outbox.pending_ids())
+    before = len(queued(monitor))
     fired = []
     for hours in (1, 23.9, 24, 24.5, 47.9, 48, 60):
         clock.now = 1_000_000.0 + hours * 3600
-        fired.append(monitor.remind_due())
+        fired.append(remind_due(monitor))
     assert fired == [0, 0, 1, 0, 0, 1, 0]
-    assert len(monitor.outbox.pending_ids()) == before + 2
+    assert len(queued(monitor)) == before + 2
     monitor.apply(ACTIVE, (clock.now, 2), "webhook")
     clock.now += 5 * 24 * 3600
-    assert monitor.remind_due() == 0
-    reminders = [monitor.outbox.entry(i)["event"] for i in monitor.outbox.pending_ids()]
-    assert sum(e["data"].get("reminder") is True for e in reminders) == 2
+    assert remind_due(monitor) == 0
+    assert sum(e["data"].get("reminder") is True for e in queued_events(monitor)) == 2
 
 
 def test_the_delivery_backoff_grows_and_is_bounded():
@@ -121,15 +130,15 @@ def test_a_failed_delivery_is_retried_after_its_backoff_and_given_up_after_the_l
         sent.append(event["id"])
         raise ConnectionError("down")
 
-    now = 0.0
-    counts = [monitor.outbox.deliver_due(failing, now=now)]
-    counts.append(monitor.outbox.deliver_due(failing, now=now + 1))  # not due yet: nothing sent
+    now = monitor.now()
+    counts = [deliver_due(monitor, failing, now)]
+    counts.append(deliver_due(monitor, failing, now + 1))  # not due yet: nothing sent
     for attempt in range(1, MAX_ATTEMPTS):
         now += backoff(attempt)
-        counts.append(monitor.outbox.deliver_due(failing, now=now))
+        counts.append(deliver_due(monitor, failing, now))
     assert len(sent) == MAX_ATTEMPTS and len(set(sent)) == 1  # the same event (same id) every time
     assert counts[1] == {"delivered": 0, "retry": 0, "failed": 0} and counts[-1]["failed"] == 1
-    assert monitor.outbox.pending_ids() == []
+    assert queued(monitor) == []
 
 
 STATUSES = ["active", "error", "expired", "active", "deleted"]
@@ -170,12 +179,12 @@ def test_shuffled_repeated_and_lost_events_then_one_reconcile_give_stackones_vie
     for owner in {owner for owner, _ in history.values()}:
         monitor.reconcile_owner(owner)
     for account_id, (owner, _) in history.items():
-        record = monitor.store.record(account_id)
+        record, _ = monitor.ledger.read(account_id)
         expected = truth.accounts.get(account_id)
         if expected is None:
             assert record is None or record["deleted"], (account_id, record)
         else:
             assert (record["status"], record["owner_id"], record["deleted"]) == (expected.status, owner, False)
     # Other owners' accounts never appear under an owner.
-    for owner in monitor.store.owners():
-        assert all(history[a][0] == owner for a in monitor.store.owner_accounts(owner))
+    for owner in {owner for owner, _ in history.values()}:
+        assert all(history[a][0] == owner for a in monitor.ledger.owner_accounts(owner))
