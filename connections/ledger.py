@@ -67,7 +67,8 @@ class Ledger(Protocol):
         ...
 
     def claim(self, now: float, lease: float, limits: dict[str, int]) -> list[Claim]:
-        """Take up to limits[kind] entries of each kind due by `now`, each until now + lease, atomically."""
+        """Take up to limits[kind] entries of each kind due by `now` (the soonest due first; the list's order is
+        unspecified), each until now + lease, atomically."""
         ...
 
     def queued(self, event_id: str) -> Queued | None:
@@ -75,7 +76,8 @@ class Ledger(Protocol):
         ...
 
     def finish(self, claim: Claim) -> None:
-        """The claimed event was delivered (or given up): drop it and its due entry."""
+        """The claimed entry is done: an event delivered (or given up) is dropped with its due entries (first
+        attempt and retry alike); a reminder or pass leaves the index."""
         ...
 
     def retry(self, claim: Claim, at: float, error: str) -> None:
@@ -157,8 +159,10 @@ class MemoryLedger:
 
     def finish(self, claim: Claim) -> None:
         """As Ledger.finish."""
-        self.events.pop(claim.id, None)
-        self.due.pop((claim.kind, claim.id), None)
+        for kind in (NEW, RETRY) if claim.kind in (NEW, RETRY) else (claim.kind,):
+            self.due.pop((kind, claim.id), None)
+        if claim.kind in (NEW, RETRY):
+            self.events.pop(claim.id, None)
 
     def retry(self, claim: Claim, at: float, error: str) -> None:
         """As Ledger.retry."""
@@ -182,7 +186,7 @@ class MemoryLedger:
 
     def backlog(self) -> int:
         """As Ledger.backlog."""
-        return len(self.events)
+        return sum(kind in (NEW, RETRY) for kind, _ in self.due)
 
     def queued_ids(self, limit: int = 100) -> list[str]:
         """As Ledger.queued_ids."""

@@ -152,8 +152,12 @@ class RedisLedger:
     def finish(self, claim: Claim) -> None:
         """As Ledger.finish: one transaction."""
         pipe = self._redis.pipeline(transaction=True)
-        pipe.delete(self._key("ev", claim.id))
-        pipe.zrem(self._key("due", claim.kind), claim.id)
+        if claim.kind in (NEW, RETRY):
+            pipe.delete(self._key("ev", claim.id))
+            pipe.zrem(self._key("due", NEW), claim.id)
+            pipe.zrem(self._key("due", RETRY), claim.id)
+        else:
+            pipe.zrem(self._key("due", claim.kind), claim.id)
         self._run(pipe.execute)
 
     def retry(self, claim: Claim, at: float, error: str) -> None:

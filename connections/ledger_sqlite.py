@@ -97,7 +97,7 @@ class SqliteLedger:
                        "owner_key = excluded.owner_key, deleted = excluded.deleted, revision = excluded.revision, "
                        "record = excluded.record, expires = excluded.expires",
                        (account_id, owner_key(owner) if owner else None, int(deleted), revision + 1, encode(record),
-                        now + KEEP_DELETED if deleted else None))
+                        self._clock() + KEEP_DELETED if deleted else None))
             for event in events:
                 if db.execute("INSERT OR IGNORE INTO conn_events (id, event) VALUES (?, ?)",
                               (event["id"], encode(event))).rowcount:
@@ -110,7 +110,7 @@ class SqliteLedger:
                            "SET at = excluded.at", (REMIND, account_id, reminder_at))
             if deleted:  # a few expired deletions go with each new one, found by their index
                 db.execute("DELETE FROM conn_records WHERE rowid IN (SELECT rowid FROM conn_records "
-                           "WHERE expires IS NOT NULL AND expires <= ? LIMIT 20)", (now,))
+                           "WHERE expires IS NOT NULL AND expires <= ? LIMIT 20)", (self._clock(),))
         return True
 
     def owner_accounts(self, owner_id: str) -> list[str]:
@@ -140,7 +140,7 @@ class SqliteLedger:
                 if limits.get(kind, 0) <= 0:
                     continue
                 rows = db.execute("UPDATE conn_due SET at = ? WHERE kind = ? AND id IN (SELECT id FROM conn_due "
-                                  "WHERE kind = ? AND at <= ? ORDER BY at LIMIT ?) RETURNING id",
+                                  "WHERE kind = ? AND at <= ? ORDER BY at, id LIMIT ?) RETURNING id",
                                   (until, kind, kind, now, limits[kind])).fetchall()
                 taken += [Claim(kind, r[0], until) for r in rows]
         return taken
@@ -153,20 +153,23 @@ class SqliteLedger:
 
     def finish(self, claim: Claim) -> None:
         """As Ledger.finish."""
+        kinds = (NEW, RETRY) if claim.kind in (NEW, RETRY) else (claim.kind, claim.kind)
         with self._transaction() as db:
-            db.execute("DELETE FROM conn_events WHERE id = ?", (claim.id,))
-            db.execute("DELETE FROM conn_due WHERE kind = ? AND id = ?", (claim.kind, claim.id))
+            if claim.kind in (NEW, RETRY):
+                db.execute("DELETE FROM conn_events WHERE id = ?", (claim.id,))
+            db.execute("DELETE FROM conn_due WHERE kind IN (?, ?) AND id = ?", (*kinds, claim.id))
 
     def retry(self, claim: Claim, at: float, error: str) -> None:
         """As Ledger.retry."""
         with self._transaction() as db:
-            if not db.execute("DELETE FROM conn_due WHERE kind = ? AND id = ? AND at = ?",
-                              (claim.kind, claim.id, claim.until)).rowcount:
-                return
-            if db.execute("UPDATE conn_events SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                          (error[:200], claim.id)).rowcount:
-                db.execute("INSERT INTO conn_due (kind, id, at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE "
-                           "SET at = excluded.at", (RETRY, claim.id, at))
+            held = db.execute("SELECT 1 FROM conn_due WHERE kind = ? AND id = ? AND at = ?",
+                              (claim.kind, claim.id, claim.until)).fetchone()
+            if not held or not db.execute("UPDATE conn_events SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                                          (error[:200], claim.id)).rowcount:
+                return  # no longer ours (the lease lapsed and another took it), or not an event
+            db.execute("DELETE FROM conn_due WHERE kind = ? AND id = ?", (claim.kind, claim.id))
+            db.execute("INSERT INTO conn_due (kind, id, at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE "
+                       "SET at = excluded.at", (RETRY, claim.id, at))
 
     def schedule(self, kind: str, entry_id: str, at: float) -> None:
         """As Ledger.schedule."""
@@ -188,6 +191,6 @@ class SqliteLedger:
     def queued_ids(self, limit: int = 100) -> list[str]:
         """As Ledger.queued_ids."""
         with self._transaction(immediate=False) as db:
-            rows = db.execute("SELECT id FROM conn_due WHERE kind IN (?, ?) ORDER BY kind = ?, at LIMIT ?",
+            rows = db.execute("SELECT id FROM conn_due WHERE kind IN (?, ?) ORDER BY kind = ?, at, id LIMIT ?",
                               (NEW, RETRY, RETRY, limit)).fetchall()
         return [r[0] for r in rows]

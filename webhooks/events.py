@@ -9,6 +9,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from errors import StateUnavailable
 from stackone.directory import AccountDirectory
 from state import SharedState
 
@@ -19,6 +20,10 @@ CLOCK_SKEW = 5 * 60  # how far ahead of our clock a sent_at may be
 # An event stays fresh until sent_at + REPLAY_WINDOW, and sent_at may be CLOCK_SKEW ahead of its receipt: its mark
 # must outlive that, plus a minute for the hosts' (and Redis') clocks to disagree.
 REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
+# While a delivery is being acted on, its mark says so and lives only this long: if acting fails and the mark cannot
+# be removed (the store failing is the usual reason), StackOne's retry acts on the event once this has passed, and
+# the reconcile pass repairs what a retry inside it missed.
+ACTING_TTL = 60
 ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
@@ -37,14 +42,18 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         return "stale"
     key = delivery_key(body)
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
-    if not state.add(key, 1, ttl=REPLAY_MARK_TTL):
+    if not state.add(key, "acting", ttl=ACTING_TTL):
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
         outcome = _act(event, accounts, connections)
     except Exception:
-        state.delete(key)  # let StackOne's retry act on it
+        try:
+            state.delete(key)  # let StackOne's retry act on it
+        except StateUnavailable:
+            pass  # the acting mark lapses by itself after ACTING_TTL
         raise
+    state.set(key, "done", ttl=REPLAY_MARK_TTL)  # failing, this answers 503: the retry acts again, harmlessly
     return outcome
 
 

@@ -1,0 +1,166 @@
+"""The connection ledger's backends held to its model: a property test of the due index and the state-plus-events
+write (hypothesis), on a real redis-server and on SQLite, and what each guarantee looks like to its callers."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connections.ledger import NEW, PASS, REMIND, RETRY, Claim, MemoryLedger
+from connections.ledger_redis import RedisLedger
+from connections.ledger_sqlite import SqliteLedger
+from state.redis_state import RedisState
+
+ACCOUNTS = ["acc-1", "acc-2", "acc-3"]
+OWNERS = ["org-a", "org-b"]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """One real redis-server for the module; each example starts from an empty database."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("ledger-redis"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
+class Backends:
+    """Makes a fresh ledger of each kind for one example."""
+
+    def __init__(self, redis_url: str, folder) -> None:
+        self.redis_url, self.folder, self.made = redis_url, folder, 0
+
+    def fresh(self, kind: str):
+        self.made += 1
+        if kind == "memory":
+            return MemoryLedger()
+        if kind == "sqlite":
+            path = self.folder / f"sqlite-{self.made}"
+            path.mkdir()
+            return SqliteLedger(str(path))
+        state = RedisState(self.redis_url, prefix=f"t{self.made}", timeout=2)
+        return RedisLedger(state)
+
+
+@pytest.fixture(scope="module")
+def backends(redis_url, tmp_path_factory):
+    return Backends(redis_url, tmp_path_factory.mktemp("ledger-sqlite"))
+
+
+def record(owner: str, status: str, deleted: bool = False) -> dict:
+    return {"owner_id": owner, "status": status, "deleted": deleted}
+
+
+def event(n: int) -> dict:
+    return {"id": f"evt_{n}", "type": "connection.created", "data": {"n": n}}
+
+
+operations = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(ACCOUNTS), st.sampled_from(OWNERS), st.booleans(), st.booleans(),
+              st.lists(st.integers(0, 6), max_size=2), st.one_of(st.none(), st.integers(0, 40)), st.integers(0, 40)),
+    st.tuples(st.just("claim"), st.integers(0, 60), st.integers(1, 30), st.integers(0, 3), st.integers(0, 3),
+              st.integers(0, 3), st.integers(0, 1)),
+    st.tuples(st.just("retry"), st.integers(0, 5), st.integers(0, 60)),
+    st.tuples(st.just("finish"), st.integers(0, 5)),
+    st.tuples(st.just("schedule"), st.sampled_from([PASS, REMIND]), st.sampled_from(["reconcile", "acc-1"]),
+              st.integers(0, 60)),
+    st.tuples(st.just("ensure"), st.sampled_from([PASS]), st.just("reconcile"), st.integers(0, 60)),
+)
+
+
+def run(ledger, ops) -> list:
+    """Apply the operations and return everything a caller could observe, step by step."""
+    seen, claims = [], []
+    for op in ops:
+        if op[0] == "write":
+            _, account, owner, stale, deleted, events, reminder, now = op
+            _, revision = ledger.read(account)
+            seen.append(ledger.write(account, revision + (1 if stale else 0),
+                                     record(owner, "error" if reminder is not None else "active", deleted),
+                                     events=[event(n) for n in events], reminder_at=reminder, now=float(now)))
+        elif op[0] == "claim":
+            _, now, lease, new, retry, remind, passes = op
+            taken = ledger.claim(float(now), float(lease), {NEW: new, RETRY: retry, REMIND: remind, PASS: passes})
+            claims += sorted(taken, key=lambda c: (c.kind, c.id))  # the list's order is unspecified
+            seen.append(sorted((c.kind, c.id, c.until) for c in taken))
+        elif op[0] == "retry" and claims:
+            claim = claims[op[1] % len(claims)]
+            seen.append(ledger.retry(claim, float(op[2]), "ConnectionError"))
+        elif op[0] == "finish" and claims:
+            seen.append(ledger.finish(claims[op[1] % len(claims)]))
+        elif op[0] == "schedule":
+            seen.append(ledger.schedule(op[1], op[2], float(op[3])))
+        elif op[0] == "ensure":
+            seen.append(ledger.ensure(op[1], op[2], float(op[3])))
+        seen.append(observed(ledger))
+    return seen
+
+
+def observed(ledger) -> tuple:
+    reads = tuple(ledger.read(a) for a in ACCOUNTS)
+    owners = tuple(tuple(ledger.owner_accounts(o)) for o in OWNERS)
+    ids = ledger.queued_ids(100)
+    return (reads, owners, tuple(sorted(ledger.known_accounts())), tuple(ids), ledger.backlog(),
+            tuple((i, ledger.queued(i)) for i in ids))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operations, max_size=25))
+def test_a_backend_does_what_the_model_does(backends, kind, ops):
+    assert run(backends.fresh(kind), ops) == run(MemoryLedger(), ops)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_write_is_all_or_nothing_and_a_lost_race_writes_nothing(backends, kind):
+    ledger = backends.fresh(kind)
+    assert ledger.write("acc-1", 0, record("org-a", "active"), events=[event(1)], now=10.0)
+    # Another writer read revision 0 too: it loses, and its event is not queued.
+    assert not ledger.write("acc-1", 0, record("org-a", "error"), events=[event(2)], reminder_at=50.0, now=11.0)
+    assert ledger.read("acc-1") == (record("org-a", "active"), 1)
+    assert ledger.queued_ids() == ["evt_1"] and ledger.claim(100.0, 10.0, {REMIND: 5}) == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_a_lapsed_lease_hands_the_event_to_the_next_claim_and_a_retry_waits_its_turn(backends, kind):
+    ledger = backends.fresh(kind)
+    ledger.write("acc-1", 0, record("org-a", "active"), events=[event(1)], now=10.0)
+    first = ledger.claim(10.0, 30.0, {NEW: 5})
+    assert [c.id for c in first] == ["evt_1"]
+    assert ledger.claim(39.0, 30.0, {NEW: 5}) == []  # held: nobody else takes it
+    again = ledger.claim(40.0, 30.0, {NEW: 5})  # its holder died: taken again, the same event
+    assert again == [Claim(NEW, "evt_1", 70.0)]
+    ledger.retry(first[0], 500.0, "late")  # the dead holder's lease is over: its word counts for nothing
+    ledger.retry(again[0], 100.0, "ConnectionError")
+    assert ledger.queued("evt_1").attempts == 1 and ledger.claim(99.0, 5.0, {RETRY: 5}) == []
+    assert [c.id for c in ledger.claim(100.0, 5.0, {NEW: 5, RETRY: 5})] == ["evt_1"]
+
+
+def _race(path: str, account: str, start, results) -> None:
+    ledger = SqliteLedger(path)
+    start.wait()
+    for _ in range(20):
+        while True:
+            record_, revision = ledger.read(account)
+            count = (record_ or {}).get("n", 0)
+            if ledger.write(account, revision, {"owner_id": "org-a", "n": count + 1},
+                            events=[{"id": f"evt_{account}_{count + 1}"}], now=1.0):
+                results.put(count + 1)
+                break
+
+
+def test_sqlite_compare_and_set_holds_across_processes(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(4), context.Queue()
+    workers = [context.Process(target=_race, args=(str(tmp_path), "acc-1", start, results)) for _ in range(4)]
+    [w.start() for w in workers]
+    [w.join(60) for w in workers]
+    won = sorted(results.get(timeout=5) for _ in range(80))
+    assert won == list(range(1, 81))  # every increment made once: no write lost, none doubled
+    ledger = SqliteLedger(str(tmp_path))
+    assert ledger.read("acc-1") == ({"owner_id": "org-a", "n": 80}, 80) and ledger.backlog() == 80
