@@ -33,6 +33,22 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+# What a shell, an .env file or a pasted line may leave around a value: ASCII whitespace only. A non-breaking or
+# other Unicode space is not stripped, so that a key carrying one is refused rather than silently changed.
+ASCII_WHITESPACE = " \t\r\n\v\f"
+
+
+def _enabled_providers(raw: str | None) -> frozenset[str] | None:
+    """STACKONE_ENABLED_PROVIDERS: provider keys separated by commas; unset: what StackOne says is active."""
+    keys = _split(raw)
+    for key in keys:
+        if any(ch.isspace() for ch in key):
+            # "bamboohr hibob" would be one provider nobody has, and every request would say hibob is not enabled.
+            raise ConfigError(f"STACKONE_ENABLED_PROVIDERS must be provider keys separated by commas, like "
+                              f"bamboohr,hibob; a provider key has no spaces (got {key[:60]!r})")
+    return frozenset(k.lower() for k in keys) if keys else None
+
+
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -262,7 +278,7 @@ class Settings:
         then be unset (owner_auth ""), and no HTTP route can resolve a caller.
         """
         env = os.environ if env is None else env
-        api_key = env.get("STACKONE_API_KEY", "").strip()
+        api_key = env.get("STACKONE_API_KEY", "").strip(ASCII_WHITESPACE)
         if not api_key:
             raise ConfigError("STACKONE_API_KEY is not set: the service cannot call StackOne without it")
         if not api_key.isascii() or not api_key.isprintable() or any(ch.isspace() for ch in api_key):
@@ -304,8 +320,7 @@ class Settings:
         # Account lookups are cached only when webhooks can tell us a new account exists;
         # without them a cached "no account yet" would send the next user to create a duplicate.
         default_account_ttl = 60 if webhook_secrets else 0
-        enabled = _split(env.get("STACKONE_ENABLED_PROVIDERS"))
-        enabled_providers = frozenset(p.lower() for p in enabled) if enabled else None
+        enabled_providers = _enabled_providers(env.get("STACKONE_ENABLED_PROVIDERS"))
         return cls(
             stackone_api_key=api_key,
             owner_auth=owner_auth,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from config import Settings
 from identity.keys import verification_key
+from serving.unknown_settings import unknown_settings
 from state import open_file_state
 
 
@@ -30,9 +31,10 @@ def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int,
     The master must not import requests or urllib3: the gevent worker patches the socket and ssl modules
     after the fork, and a module that already holds the unpatched ssl would block the whole worker on TLS.
     """
-    settings = Settings.from_env(os.environ if env is None else env)
+    env = os.environ if env is None else env
+    settings = Settings.from_env(env)
     if settings.owner_auth == "jwt":
         verification_key(settings)  # parses the public key; PyJWT itself is not imported here
     if not settings.redis_url:
         open_file_state(settings.state_dir)  # Redis is not contacted: gunicorn starts (not ready) while it is down
-    return startup_notes(settings)
+    return startup_notes(settings) + [(logging.WARNING, line) for line in unknown_settings(env)]

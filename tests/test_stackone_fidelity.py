@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -189,3 +190,37 @@ def test_the_hubs_external_trigger_token_reaches_no_answer_and_no_log_line(stack
     assert direct["external_trigger_token"].startswith("ett_")
     assert page.seen and not [text for text in page.seen if "ett_" in text or "external_trigger" in text]
     assert "ett_" not in log.read_text()
+
+
+CONTROLS = ["/sandbox/faults", "/sandbox/settings", "/sandbox/latency", "/sandbox/complete", "/sandbox/cancel",
+            "/sandbox/accounts/acc-x/status"]
+
+
+@pytest.mark.parametrize("path", CONTROLS)
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/x-www-form-urlencoded", "status=503&times=100&seconds=30&connection_attempts=false"),
+    ("text/plain", '{"status": 503, "times": 100, "seconds": 30, "connection_attempts": false}'),
+    ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="status"\r\n\r\n503\r\n--x--'),
+])
+def test_the_sandbox_controls_refuse_what_a_cross_site_page_can_post(stack, path, content_type, body):
+    """What a cross-site <form> or a fetch without preflight sends: 415 in StackOne's error shape, nothing changed."""
+    _, sandbox, _ = stack
+    answer = requests.post(f"{sandbox}{path}", data=body, timeout=5,
+                           headers={"Content-Type": content_type, "Origin": "https://evil.example"})
+    assert answer.status_code == 415
+    assert set(answer.json()) == {"statusCode", "message", "timestamp"} and "JSON" in answer.json()["message"]
+    started = time.monotonic()
+    api = requests.get(f"{sandbox}/connectors/meta", auth=(KEY, ""), timeout=10)
+    assert api.status_code == 200 and time.monotonic() - started < 5  # no fault armed, no latency set
+    assert requests.post(f"{sandbox}/sandbox/settings", json={}, timeout=5).json()["connection_attempts"] is True
+
+
+def test_the_plain_hub_pages_own_form_still_connects(stack):
+    """The link's page without the hub component: its form posts to the page itself, not to a control."""
+    service, sandbox, _ = stack
+    link = Page(service, "org-plain-hub").post("/stackone_auth_links", {"provider": "hibob"}).json()["url"]
+    page = requests.get(link, timeout=5)
+    assert '<form method="post">' in page.text and "/sandbox/" not in page.text
+    token = link.split("token=")[1]
+    done = requests.post(link, data={"token": token}, timeout=5)
+    assert done.status_code == 200 and "Connected" in done.text and "account.created" in done.text
