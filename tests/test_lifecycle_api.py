@@ -238,3 +238,15 @@ def test_without_attempts_another_owners_session_asks_for_no_accounts(client, st
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(owner="org-2"))
     assert status_of(client).status_code == 404
     assert [c.request.method for c in stackone.calls] == ["POST"]
+
+
+def test_over_its_poll_budget_an_owner_still_hears_of_a_known_session_and_only_a_new_token_is_refused(
+        env, stackone, monkeypatch):
+    monkeypatch.setattr("polling.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and would ask again
+    client = create_app({**env, "OWNER_STATUS_RATE_LIMIT": "1/minute"}).test_client()
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(attempt={"status": "pending"}))
+    assert status_of(client).get_json()["status"] == "pending"  # the one poll this minute that may reach StackOne
+    assert [status_of(client).get_json()["status"] for _ in range(3)] == ["pending"] * 3  # as last known
+    refused = status_of(client, token=TOKEN + "2")
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    assert len(stackone.calls) == 1
