@@ -20,6 +20,8 @@ CATEGORIES = (
 OWNER_AUTH_MODES = ("jwt", "flask-session")
 DEFAULT_SERVICE_NAME = "stackone-connect-backend"
 DEFAULT_OWNER_RATE_LIMIT = "30/minute;300/hour"
+# Status polls that must ask StackOne (a kept outcome answers the rest): one open hub asks about 12 times a minute.
+DEFAULT_OWNER_STATUS_RATE_LIMIT = "60/minute;600/hour"
 _RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 
@@ -98,13 +100,13 @@ def _redis_url(raw: str) -> str | None:
     return raw
 
 
-def _rate_limit(raw: str | None) -> str:
-    """OWNER_RATE_LIMIT in the limits library's notation ("30/minute;300/hour"); empty disables it."""
+def _rate_limit(raw: str | None, name: str = "OWNER_RATE_LIMIT", default: str = DEFAULT_OWNER_RATE_LIMIT) -> str:
+    """A limit in the limits library's notation ("30/minute;300/hour"); empty disables it."""
     if raw is None:
-        return DEFAULT_OWNER_RATE_LIMIT
+        return default
     parts = [part for part in re.split(r"[;,]", raw) if part.strip()]
     if not all(_RATE.fullmatch(part) for part in parts):
-        raise ConfigError(f"OWNER_RATE_LIMIT must look like 30/minute;300/hour (got {raw!r})")
+        raise ConfigError(f"{name} must look like {default} (got {raw!r})")
     return ";".join(part.strip() for part in parts)
 
 
@@ -255,6 +257,7 @@ class Settings:
     redis_key_prefix: str = DEFAULT_SERVICE_NAME
     redis_timeout: float = 0.5
     owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
+    owner_status_rate_limit: str = DEFAULT_OWNER_STATUS_RATE_LIMIT
     trusted_proxy_count: int = 0
     metrics_bind: str | None = None
     log_level: str = "INFO"
@@ -357,6 +360,8 @@ class Settings:
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or service_name,
             redis_timeout=_number(env, "REDIS_TIMEOUT", 0.5, minimum=0.05),
             owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
+            owner_status_rate_limit=_rate_limit(env.get("OWNER_STATUS_RATE_LIMIT"), "OWNER_STATUS_RATE_LIMIT",
+                                                DEFAULT_OWNER_STATUS_RATE_LIMIT),
             trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
             metrics_bind=_bind(env.get("METRICS_BIND", "").strip()),
             log_level=_log_level(env.get("LOG_LEVEL", "")),
