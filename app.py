@@ -22,6 +22,7 @@ from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_state
 from views.framing import init_framing
+from views.health import wrong_url_recorder
 from views.json_body import MAX_BODY_BYTES
 
 
@@ -48,9 +49,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     )
 
     observer = RequestObserver()
-    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout,
-                            observer=observer)
     state = open_state(settings)
+    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout,
+                            observer=observer, on_wrong_url=wrong_url_recorder(state, settings.stackone_api_url))
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
         client=client,

@@ -20,6 +20,8 @@ CATEGORIES = (
 OWNER_AUTH_MODES = ("jwt", "flask-session")
 DEFAULT_SERVICE_NAME = "stackone-connect-backend"
 DEFAULT_OWNER_RATE_LIMIT = "30/minute;300/hour"
+# Status polls that must ask StackOne (a kept outcome answers the rest): one open hub asks about 12 times a minute.
+DEFAULT_OWNER_STATUS_RATE_LIMIT = "60/minute;600/hour"
 _RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 
@@ -31,6 +33,22 @@ class ConfigError(click.ClickException):
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+# What a shell, an .env file or a pasted line may leave around a value: ASCII whitespace only. A non-breaking or
+# other Unicode space is not stripped, so that a key carrying one is refused rather than silently changed.
+ASCII_WHITESPACE = " \t\r\n\v\f"
+
+
+def _enabled_providers(raw: str | None) -> frozenset[str] | None:
+    """STACKONE_ENABLED_PROVIDERS: provider keys separated by commas; unset: what StackOne says is active."""
+    keys = _split(raw)
+    for key in keys:
+        if any(ch.isspace() for ch in key):
+            # "bamboohr hibob" would be one provider nobody has, and every request would say hibob is not enabled.
+            raise ConfigError(f"STACKONE_ENABLED_PROVIDERS must be provider keys separated by commas, like "
+                              f"bamboohr,hibob; a provider key has no spaces (got {key[:60]!r})")
+    return frozenset(k.lower() for k in keys) if keys else None
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
@@ -82,13 +100,13 @@ def _redis_url(raw: str) -> str | None:
     return raw
 
 
-def _rate_limit(raw: str | None) -> str:
-    """OWNER_RATE_LIMIT in the limits library's notation ("30/minute;300/hour"); empty disables it."""
+def _rate_limit(raw: str | None, name: str = "OWNER_RATE_LIMIT", default: str = DEFAULT_OWNER_RATE_LIMIT) -> str:
+    """A limit in the limits library's notation ("30/minute;300/hour"); empty disables it."""
     if raw is None:
-        return DEFAULT_OWNER_RATE_LIMIT
+        return default
     parts = [part for part in re.split(r"[;,]", raw) if part.strip()]
     if not all(_RATE.fullmatch(part) for part in parts):
-        raise ConfigError(f"OWNER_RATE_LIMIT must look like 30/minute;300/hour (got {raw!r})")
+        raise ConfigError(f"{name} must look like {default} (got {raw!r})")
     return ";".join(part.strip() for part in parts)
 
 
@@ -239,6 +257,7 @@ class Settings:
     redis_key_prefix: str = DEFAULT_SERVICE_NAME
     redis_timeout: float = 0.5
     owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
+    owner_status_rate_limit: str = DEFAULT_OWNER_STATUS_RATE_LIMIT
     trusted_proxy_count: int = 0
     metrics_bind: str | None = None
     log_level: str = "INFO"
@@ -262,7 +281,7 @@ class Settings:
         then be unset (owner_auth ""), and no HTTP route can resolve a caller.
         """
         env = os.environ if env is None else env
-        api_key = env.get("STACKONE_API_KEY", "").strip()
+        api_key = env.get("STACKONE_API_KEY", "").strip(ASCII_WHITESPACE)
         if not api_key:
             raise ConfigError("STACKONE_API_KEY is not set: the service cannot call StackOne without it")
         if not api_key.isascii() or not api_key.isprintable() or any(ch.isspace() for ch in api_key):
@@ -304,8 +323,7 @@ class Settings:
         # Account lookups are cached only when webhooks can tell us a new account exists;
         # without them a cached "no account yet" would send the next user to create a duplicate.
         default_account_ttl = 60 if webhook_secrets else 0
-        enabled = _split(env.get("STACKONE_ENABLED_PROVIDERS"))
-        enabled_providers = frozenset(p.lower() for p in enabled) if enabled else None
+        enabled_providers = _enabled_providers(env.get("STACKONE_ENABLED_PROVIDERS"))
         return cls(
             stackone_api_key=api_key,
             owner_auth=owner_auth,
@@ -342,6 +360,8 @@ class Settings:
             redis_key_prefix=env.get("REDIS_KEY_PREFIX", "").strip() or service_name,
             redis_timeout=_number(env, "REDIS_TIMEOUT", 0.5, minimum=0.05),
             owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
+            owner_status_rate_limit=_rate_limit(env.get("OWNER_STATUS_RATE_LIMIT"), "OWNER_STATUS_RATE_LIMIT",
+                                                DEFAULT_OWNER_STATUS_RATE_LIMIT),
             trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
             metrics_bind=_bind(env.get("METRICS_BIND", "").strip()),
             log_level=_log_level(env.get("LOG_LEVEL", "")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -172,6 +173,8 @@ def main() -> int:
                 child.wait(10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        # The demo's state (sessions, caps, events of a throwaway organisation) is not kept from one run to the next.
+        shutil.rmtree(service_env["STATE_DIR"], ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -153,3 +153,11 @@ class ServiceBusy(ServiceError):
     status = 503
     code = "service_busy"
     title = "Service busy"
+
+
+class RateLimited(ServiceError):
+    """The owner has used its share of StackOne calls for now (OWNER_RATE_LIMIT, or its status polls' budget)."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"

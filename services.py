@@ -29,9 +29,10 @@ from minting.reservations import Reservations
 from minting.sealing import Sealer
 from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, instant, session_status
+from polling import SessionPolls
 from schemas.session_request import SESSION_EXPIRY
 from stackone.client import StackOneClient
-from stackone.directory import AccountDirectory
+from stackone.directory import AccountDirectory, owner_key
 from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"
@@ -139,10 +140,23 @@ class Services:
                 pass  # deleted all the same; StackOne's account.deleted announces it if the account was known here
         return account
 
-    def session_status(self, owner: Owner, token: str) -> dict[str, str]:
-        """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
+    @functools.cached_property
+    def polls(self) -> SessionPolls:
+        """Session outcomes kept for polling pages; StackOne asked within the owners' poll budget (made once)."""
+        from ratelimit import OwnerLimit  # imports this module (current_owner): imported when first needed
+
+        settings = self.settings
+        budget = None
+        if settings.owner_status_rate_limit:
+            limit = OwnerLimit(settings, getattr(self.state, "outage", None),
+                               rules=settings.owner_status_rate_limit, scope="status")
+            budget = lambda owner_id: limit.take(owner_key(owner_id))  # noqa: E731 - one line, kept beside its limit
         # Without attempts, read off the accounts asked live: the cache may predate the account this session made.
-        details = session_outcome(self.client, owner.id, token)
+        return SessionPolls(self.state, lambda owner_id, token: session_outcome(self.client, owner_id, token), budget)
+
+    def session_status(self, owner: Owner, token: str) -> dict[str, str]:
+        """How the owner's session went (pending, authenticated, ...): kept, settled by a webhook, or asked."""
+        details = self.polls.details(owner.id, token)
         try:
             recorded = self.state.get(_session_key(token))
         except StateUnavailable:

@@ -19,8 +19,8 @@ EXTENSION = "stackone_connect_openapi"
 LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"], 503: ["service_busy"]}
 BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["request_timeout"],
         413: ["payload_too_large"], 415: ["unsupported_media_type"], 422: ["validation_error"]}
-UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed"], 503: ["upstream_busy"],
-            504: ["upstream_timeout"]}
+UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed", "stackone_misconfigured"],
+            503: ["upstream_busy"], 504: ["upstream_timeout"]}
 # Minting only: the Idempotency-Key header, the caps, and the owner's lock under which caps are checked.
 MINTING = {400: ["invalid_idempotency_key"], 409: ["idempotency_in_progress", "account_limit"],
            422: ["idempotency_key_reused"], 503: ["state_unavailable", "service_busy"]}

@@ -64,6 +64,10 @@ class FlaskSessionRedisResolver:
             log.info("login refused: the stored session is not MessagePack (Flask-Session before 0.6 pickles; "
                      "this service never unpickles)")
             raise Unauthorized(REFUSED) from None
+        except RecursionError:
+            # Nested deeper than any login (whoever can write that Redis made it): unreadable like the rest.
+            log.info("login refused: the stored session is nested too deep to read")
+            raise Unauthorized(REFUSED) from None
         if not isinstance(data, dict):
             raise Unauthorized(REFUSED)
         return owner_from_claims(data, s.owner_id_field, s.owner_name_field, s.owner_username_field,

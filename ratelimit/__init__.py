@@ -22,7 +22,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from config import Settings
-from errors import ServiceError, Unauthorized
+from errors import RateLimited, Unauthorized
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
 from services import current_owner
 from stackone.directory import owner_key
@@ -30,28 +30,26 @@ from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
 
-# Every route that may call StackOne on an owner's behalf shares one budget per owner.
+# Every route that may call StackOne on an owner's behalf shares one budget per owner. The status route is not one:
+# a page polls it every 2 s while the hub is open, so only its polls that reach StackOne are counted, against their
+# own budget (OWNER_STATUS_RATE_LIMIT, polling.py).
 OWNER_ROUTES = frozenset({
-    "sessions.create_connect_session", "sessions.create_auth_link", "sessions.connect_session_status",
+    "sessions.create_connect_session", "sessions.create_auth_link",
     "accounts.list_accounts", "accounts.disconnect_account", "providers.list_providers",
 })
-
-
-class RateLimited(ServiceError):
-    """The owner has used its share of StackOne calls for now."""
-
-    status = 429
-    code = "rate_limited"
-    title = "Too many requests"
+__all__ = ["OWNER_ROUTES", "OwnerLimit", "RateLimited", "init_owner_limit"]
 
 
 class OwnerLimit:
-    """Counts each owner's requests against OWNER_RATE_LIMIT, in Redis when configured, else in this process."""
+    """Counts each owner's requests against OWNER_RATE_LIMIT (or `rules`), in Redis when configured, else in this
+    process; `scope` keeps the counts of different budgets apart."""
 
-    def __init__(self, settings: Settings, outage: Outage | None = None) -> None:
+    def __init__(self, settings: Settings, outage: Outage | None = None, *, rules: str | None = None,
+                 scope: str = "owner") -> None:
         # Shared with the app's Redis state: a failure either of them saw spares the other its timeout.
         self.outage = outage or Outage()
-        self.rules: list[RateLimitItem] = parse_many(settings.owner_rate_limit)
+        self.scope = scope
+        self.rules: list[RateLimitItem] = parse_many(settings.owner_rate_limit if rules is None else rules)
         # Also the fallback while Redis is down: counting per process rather than refusing everyone or no one.
         self._local = MovingWindowRateLimiter(SweptMemoryStorage(max_keys=MAX_TRACKED_OWNERS * len(self.rules)))
         self._shared = None
@@ -72,9 +70,9 @@ class OwnerLimit:
 
     def _count(self, limiter: MovingWindowRateLimiter, owner_key: str) -> tuple[RateLimitItem, int] | None:
         for rule in self.rules:
-            if not limiter.hit(rule, "owner", owner_key):
-                log.info("rate limited (%s)", rule)
-                reset_at = limiter.get_window_stats(rule, "owner", owner_key).reset_time
+            if not limiter.hit(rule, self.scope, owner_key):
+                log.info("rate limited (%s %s)", self.scope, rule)
+                reset_at = limiter.get_window_stats(rule, self.scope, owner_key).reset_time
                 window = rule.get_expiry()
                 return rule, max(1, min(math.ceil(reset_at - time.time()), window))  # never more than the window
         return None

@@ -66,6 +66,14 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
             return _error(fault["status"], fault["message"], headers)
         return None
 
+    @app.before_request
+    def _controls_take_json_only():
+        # A cross-site page can post a form or text/plain without asking; JSON needs a CORS preflight the sandbox
+        # never grants. So no page the developer visits can arm faults or finish a session in their demo.
+        if request.path.startswith("/sandbox/") and request.method == "POST" and not request.is_json:
+            return _error(415, "The sandbox's controls accept JSON only: send Content-Type: application/json")
+        return None
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         # Unknown routes and methods answer as StackOne's API server does ("Cannot PUT /x", JSON), never HTML.
@@ -204,9 +212,9 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     @app.post("/sandbox/cancel")
     def cancel():
         """What the hub does when the user closes it without connecting."""
-        data = request.get_json(silent=True) if request.is_json else request.form
+        data = request.get_json(silent=True)
         try:
-            project.cancel(str((data or {}).get("token", "")))
+            project.cancel(str((data if isinstance(data, dict) else {}).get("token", "")))
         except LookupError as exc:
             return _error(404, str(exc))
         return jsonify({"status": "cancelled"})
@@ -228,12 +236,11 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         return (f"<h1>StackOne sandbox hub</h1><p>Connecting an account for "
                 f"<b>{escape(session['origin_owner_name'])}</b> "
                 f"({escape(session['provider'] or 'choose a provider')}).</p>"
-                f'<form method="post" action="/sandbox/complete"><input type="hidden" name="token" '
+                f'<form method="post"><input type="hidden" name="token" '
                 f'value="{escape(token)}">{choice}<button>Connect</button></form>')
 
-    @app.post("/sandbox/complete")
-    def complete():
-        data = request.get_json(silent=True) if request.is_json else request.form
+    def _complete(data) -> tuple[str, dict] | tuple:
+        """Finish a session as the hub does; (event, account) or an error answer."""
         try:
             event, account = project.complete(str(data.get("token", "")), data.get("provider"))
         except LookupError as exc:
@@ -241,10 +248,26 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         except ValueError as exc:
             return _error(400, str(exc))
         _deliver(event, account)
-        public = {k: v for k, v in account.items() if k not in ("credentials",)}
-        if request.is_json:
-            return jsonify({"event": event, "account": public})
+        return event, {k: v for k, v in account.items() if k not in ("credentials",)}
+
+    @app.post("/embedded/integrations")
+    def hub_page_submitted():
+        """The plain hub page's own form (the link's page, as StackOne's hub finishes on its own origin)."""
+        done = _complete(request.form)
+        if not isinstance(done[0], str):
+            return done
+        event, account = done
         return f"<h1>Connected</h1><p>{escape(event)}: account {escape(account['id'])}.</p>"
+
+    @app.post("/sandbox/complete")
+    def complete():
+        """Sandbox control: finish a session as the hub does, {"token", "provider"?}."""
+        data = request.get_json(silent=True)
+        done = _complete(data if isinstance(data, dict) else {})
+        if not isinstance(done[0], str):
+            return done
+        event, account = done
+        return jsonify({"event": event, "account": account})
 
     @app.get("/sandbox/calls")
     def calls():

@@ -6,8 +6,9 @@ import base64
 import logging
 import math
 import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
@@ -24,6 +25,7 @@ from errors import AccountNotFound, ProviderNotEnabled, ServiceError, SessionNot
 from logs.redaction import redact, secret_forms, strip_controls
 from stackone.errors import (
     StackOneError,
+    StackOneMisconfigured,
     UpstreamAuthFailed,
     UpstreamBusy,
     UpstreamRejected,
@@ -57,6 +59,10 @@ RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we 
 # Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
 # (expired, or never valid) may also come back as 400 or 410; 401/403 stay "our API key was refused".
 MISSING_STATUSES = {SessionNotFound: (400, 404, 410)}
+# What an API server (StackOne's is NestJS on Express) answers for a route it does not have: "Cannot GET /v1/x".
+NO_SUCH_ROUTE = re.compile(r"Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
+WRONG_URL = ("StackOne has no such route at the configured STACKONE_API_URL; the operator must set STACKONE_API_URL "
+             "to StackOne's API base (https://api.stackone.com, with no path such as /v1)")
 
 
 # GETs are retried on connection errors, read errors and these statuses; a POST only when its connection could not
@@ -72,11 +78,14 @@ class StackOneClient:
     """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64,
-                 observer: CallObserver | None = None) -> None:
+                 observer: CallObserver | None = None, on_wrong_url: Callable[[str], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
         self._observer = observer
+        # Told (with the route) each time StackOne says a route it always serves is not there: /readyz reports it.
+        self._on_wrong_url = on_wrong_url
+        self._wrong_url_logged = False
         self._secret_forms = secret_forms([api_key])
         self._session = requests.Session()
         # The environment (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here: with trust_env on,
@@ -291,6 +300,11 @@ class StackOneClient:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             log.warning("StackOne busy (%s on %s), retry after %ss", status, where, retry_after)
             return UpstreamBusy("StackOne is busy; try again shortly", headers={"Retry-After": str(retry_after)})
+        if status == 404 and (missing is None or NO_SUCH_ROUTE.fullmatch(message or "")):
+            # Every call without a "not found" meaning goes to a route StackOne always serves (connectors, the
+            # account list, a new session): a 404 there, or the server's own "Cannot GET /v1/..." anywhere, is
+            # a base URL that is not StackOne's API, not a refusal of this caller's request.
+            return self._wrong_url(where)
         if missing is not None and status in MISSING_STATUSES.get(missing, (404,)):
             return missing()
         if status == 412:
@@ -300,6 +314,15 @@ class StackOneClient:
             return UpstreamRejected(message or "StackOne rejected the request", upstreamStatus=status)
         log.error("StackOne failed %s with %s", where, status)
         return StackOneError("StackOne failed to answer; try again later")
+
+    def _wrong_url(self, where: str) -> StackOneMisconfigured:
+        if not self._wrong_url_logged:
+            self._wrong_url_logged = True  # once per process: every request after this one fails the same way
+            log.error("StackOne answered 404 on %s, a route it always serves: STACKONE_API_URL=%s is not StackOne's "
+                      "API base (https://api.stackone.com, no /v1)", where, self.base_url)
+        if self._on_wrong_url:
+            self._on_wrong_url(where)
+        return StackOneMisconfigured(WRONG_URL)
 
     def _message(self, response: requests.Response) -> str | None:
         """StackOne's own `message`, the only upstream text we pass on, trimmed and scrubbed."""

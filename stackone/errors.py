@@ -49,3 +49,11 @@ class UpstreamUnreachable(StackOneError):
     status = 502
     code = "upstream_unreachable"
     title = "StackOne could not be reached"
+
+
+class StackOneMisconfigured(StackOneError):
+    """StackOne answered 404 on a route it always serves: STACKONE_API_URL does not point at its API."""
+
+    status = 502
+    code = "stackone_misconfigured"
+    title = "The service's StackOne address is wrong"

@@ -67,10 +67,16 @@ def sandbox_accounts(sandbox_url, owner="acme"):
 
 def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
     with deployment(tmp_path, "cookie") as (page_url, _, sandbox_url), watched_page(browser) as (page, errors):
+        colleague = page.context.new_page()  # a colleague's page, opened now and not reloaded: it will be stale
+        sign_in(colleague, page_url)
         sign_in(page, page_url)
         page.get_by_role("button", name="Connect BambooHR", exact=True).click()
         finish_in_hub(page)
         page.get_by_role("status").filter(has_text="Connected BambooHR").wait_for()
+        # Connected: the provider is now offered as "Add another", not as a Connect that would only update it.
+        offered = page.get_by_role("list", name="Available integrations")
+        assert offered.get_by_role("button", name="Add another BambooHR account").is_visible()
+        assert offered.get_by_role("button", name="Connect BambooHR", exact=True).count() == 0
         assert accounts(page).filter(has_text="BambooHR").count() == 1
         first = sandbox_accounts(sandbox_url)
         assert [a["provider"] for a in first] == ["bamboohr"]
@@ -98,16 +104,17 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
         page.get_by_role("list", name="Connected accounts").get_by_text("BambooHR (EU office)").wait_for()
         assert len(sandbox_accounts(sandbox_url)) == 2
 
-        # Connect BambooHR again: two accounts match, so the page asks which one. The unlabelled one is named by
-        # who connected it and when, never by a bare id; pick the labelled one.
-        page.get_by_role("button", name="Connect BambooHR", exact=True).click()
-        chooser = page.get_by_role("dialog", name="Which BambooHR account?")
+        # The colleague's page, loaded before any of this, still offers Connect BambooHR: two accounts match, so it
+        # asks which one. The unlabelled one is named by who connected it and when, never by a bare id; pick the
+        # labelled one.
+        colleague.get_by_role("button", name="Connect BambooHR", exact=True).click()
+        chooser = colleague.get_by_role("dialog", name="Which BambooHR account?")
         unlabelled = chooser.get_by_role("button", name="Update BambooHR, connected by admin@acme.test on")
         unlabelled.wait_for()
         assert unlabelled.count() == 1 and first[0]["id"] not in unlabelled.inner_text()
         chooser.get_by_role("button", name="Update BambooHR (EU office)").click()
-        finish_in_hub(page, api_key="sk_test_3")
-        page.get_by_role("status").filter(has_text="Reconnected BambooHR (EU office).").wait_for()
+        finish_in_hub(colleague, api_key="sk_test_3")
+        colleague.get_by_role("status").filter(has_text="Reconnected BambooHR (EU office).").wait_for()
         assert len(sandbox_accounts(sandbox_url)) == 2
 
         # Disconnect one, with a confirmation.

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from tests.e2e_processes import ROOT, free_port
 
@@ -47,33 +54,69 @@ def test_a_mistyped_worker_count_is_refused_in_one_line_before_gunicorn_reads_it
     assert result.returncode == 1 and len(lines) == 1 and "WEB_CONCURRENCY" in lines[0]
 
 
-def test_ctrl_c_ends_make_run_quietly_even_with_keep_alive_connections_open(tmp_path):
-    import os
-    import signal
-    import socket
-    import time
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is pid (read from /proc): make run's sandbox, gunicorn and demo page."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
-    from tests.e2e_processes import free_port
 
+@pytest.fixture
+def make_run(tmp_path):
+    """`make run` (devserver.py) in its own process group, as a terminal's foreground job; whatever it started is
+    stopped when the test ends, passed or failed: each child leads a session of its own, which the group's SIGKILL
+    would not reach."""
     ports = {"PORT": free_port(), "SANDBOX_PORT": free_port(), "DEMO_PAGE_PORT": free_port()}
-    out = open(tmp_path / "run.log", "wb")  # noqa: SIM115 - closed below
-    # Its own process group, as a terminal's foreground job: Ctrl-C is SIGINT to the whole group.
-    run = subprocess.Popen([sys.executable, "devserver.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                           env={"PATH": "/usr/bin:/bin", **{k: str(v) for k, v in ports.items()}},
-                           start_new_session=True)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    log = tmp_path / "run.log"
+    with open(log, "wb") as out:
+        # SIGINT back to its default in the child: under nohup, `&` or a CI runner it may arrive ignored, and an
+        # ignored SIGINT is inherited, so Python would install no KeyboardInterrupt for Ctrl-C.
+        run = subprocess.Popen([sys.executable, "devserver.py"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                               env={"PATH": "/usr/bin:/bin", "TMPDIR": str(temp),
+                                    **{k: str(v) for k, v in ports.items()}},
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        deadline = time.monotonic() + 40
-        while b"Ctrl-C stops" not in (tmp_path / "run.log").read_bytes() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        held = socket.create_connection(("127.0.0.1", ports["PORT"]))
-        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # answered, and kept alive
-        time.sleep(0.5)
-        os.killpg(run.pid, signal.SIGINT)
-        assert run.wait(40) == 0
-        held.close()
+        yield run, ports, log, temp
     finally:
         if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-        out.close()
-    log = (tmp_path / "run.log").read_text()
-    assert "Ctrl-C stops" in log and "Traceback" not in log and "SystemExit" not in log
+            started = children_of(run.pid)
+            run.terminate()  # devserver.py stops its children on SIGTERM
+            try:
+                run.wait(20)
+            except subprocess.TimeoutExpired:
+                for child in started:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child, signal.SIGKILL)
+                os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+
+
+def wait_for_banner(log: Path, seconds: float = 40) -> str:
+    deadline = time.monotonic() + seconds
+    while b"Ctrl-C stops" not in log.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return log.read_text()
+
+
+def test_ctrl_c_ends_make_run_quietly_even_with_keep_alive_connections_open(make_run):
+    run, ports, log, temp = make_run
+    assert "Ctrl-C stops" in wait_for_banner(log)
+    assert any(p.name.startswith("stackone-connect-demo-") for p in temp.iterdir())
+    with socket.create_connection(("127.0.0.1", ports["PORT"])) as held:
+        held.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # answered, and kept alive
+        held.settimeout(5)
+        assert held.recv(100).startswith(b"HTTP/1.1 200")
+        os.killpg(run.pid, signal.SIGINT)
+        assert run.wait(40) == 0
+    text = log.read_text()
+    assert "Traceback" not in text and "SystemExit" not in text
+    # The demo's state folder (its sessions, caps, events) goes with it: nothing of the run is left in TMPDIR.
+    assert [p.name for p in temp.iterdir() if p.name.startswith("stackone-connect-demo-")] == []

@@ -219,3 +219,24 @@ def test_a_replay_mark_in_redis_outlives_the_freshness_window_and_the_allowed_sk
     assert answer.get_json()["status"] == "processed"
     ttl = redis.Redis.from_url(redis_server.url).ttl(f"stackone-connect-backend:{delivery_key(body)}")
     assert ttl > REPLAY_WINDOW + CLOCK_SKEW
+
+
+def test_a_polled_session_is_asked_of_stackone_once_across_hosts_and_settled_by_a_webhook_on_either(
+        fleet, redis_server, stackone):
+    host_a, host_b = fleet
+    token = "sess_tok_fleet_0123456789"
+    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json={
+        "origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "provider": "bamboohr", "created_at": made})
+    stackone.get(f"{API}/accounts", json=[])
+    polls = [(host_a, host_b)[i % 2].post(f"{URL}/status", json={"token": token}, headers=bearer()) for i in range(6)]
+    assert [p.get_json()["status"] for p in polls] == ["pending"] * 6
+    assert len(stackone.calls) == 2  # one look (the session, then the owner's accounts) for six polls on two hosts
+
+    deliver(host_a, "acc-polled")  # account.created for org-1's bamboohr, on host A
+    settled = host_b.post(f"{URL}/status", json={"token": token}, headers=bearer()).get_json()
+    assert (settled["status"], settled["accountId"]) == ("authenticated", "acc-polled")
+    assert len(stackone.calls) == 2
+    store = redis.Redis.from_url(redis_server.url)
+    assert not any(token.encode() in key or token.encode() in (store.get(key) or b"")
+                   for key in store.keys("*") if store.type(key) == b"string")  # only the token's digest is a key

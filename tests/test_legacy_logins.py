@@ -105,3 +105,15 @@ def test_a_pickled_session_is_never_unpickled(env, redis_server, flask_session_a
     service = create_app({**service_env, "OWNER_AUTH": "flask-session", "LEGACY_SESSION_BACKEND": "redis",
                           "LEGACY_SESSION_REDIS_URL": redis_server.url})
     assert accounts_with(service, "sid-from-an-old-flask-session").status_code == 401
+
+
+@pytest.mark.parametrize("nested", [b"\x91" * 100_000 + b"\xc0", b"\x81\xa1a" * 100_000 + b"\xc0"])
+def test_a_session_nested_past_any_parser_is_a_401_not_a_500(env, redis_server, flask_session_app, nested):
+    """100,000 arrays or maps inside each other, as MessagePack, where the legacy app's Flask-Session keeps logins."""
+    _, store = flask_session_app
+    store.set("session:sid-nested", nested)
+    service_env = {k: v for k, v in env.items() if k != "OWNER_JWT_SECRET"}
+    service = create_app({**service_env, "OWNER_AUTH": "flask-session", "LEGACY_SESSION_BACKEND": "redis",
+                          "LEGACY_SESSION_REDIS_URL": redis_server.url})
+    answer = accounts_with(service, "sid-nested")
+    assert (answer.status_code, answer.get_json()["code"]) == (401, "unauthorized")

@@ -95,8 +95,7 @@ def test_a_session_past_its_lifetime_is_expired(client, stackone, monkeypatch):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token=TOKEN))
     minted = client.post("/stackone_connect_sessions", json={"expiresIn": 60}, headers=bearer()).get_json()
     stackone.get(f"{API}/accounts", json=[])
-    for _ in range(2):
-        stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(provider=None))
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(provider=None))
     assert status_of(client).get_json() == {"status": "pending", "expiresAt": minted["expiresAt"]}
 
     class TwoMinutesLater(datetime):
@@ -105,6 +104,7 @@ def test_a_session_past_its_lifetime_is_expired(client, stackone, monkeypatch):
             return datetime.now(tz) + timedelta(minutes=2)
 
     monkeypatch.setattr("policy.lifecycle.datetime", TwoMinutesLater)
+    # Answered from the outcome kept a moment ago (StackOne is not asked again): the lifetime is checked each time.
     assert status_of(client).get_json()["status"] == "expired"
 
 
@@ -184,13 +184,13 @@ def test_a_default_session_needs_no_record_and_expires_from_stackones_created_at
     assert status_of(client).get_json()["status"] == "expired"
     just_now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=just_now))
-    assert status_of(client).get_json()["status"] == "pending"
+    assert status_of(client, token=TOKEN + "2").get_json()["status"] == "pending"
 
 
 def test_an_unknown_token_and_another_owners_token_get_the_same_answer(client, stackone):
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(owner="org-2"))
     stackone.post(f"{API}/connect_sessions/authenticate", status=404, json={"message": "Session not found"})
-    answers = [status_of(client) for _ in range(2)]
+    answers = [status_of(client, token=token) for token in (TOKEN, TOKEN + "2")]
     bodies = [{k: v for k, v in a.get_json().items() if k != "requestId"} for a in answers]
     assert [a.status_code for a in answers] == [404, 404] and bodies[0] == bodies[1]
 
@@ -222,7 +222,9 @@ def test_without_attempts_another_providers_new_account_completes_nothing(client
     assert status_of(client).get_json()["status"] == "pending"
 
 
-def test_without_attempts_an_update_completes_once_its_account_changed_after_the_session(client, stackone):
+def test_without_attempts_an_update_completes_once_its_account_changed_after_the_session(client, stackone,
+                                                                                        monkeypatch):
+    monkeypatch.setattr("polling.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and asks again
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(account_id="acc-1"))
     stackone.get(f"{API}/accounts", json=[account("acc-1", updated_at="2020-01-02T00:00:00Z")])
     assert status_of(client).get_json()["status"] == "pending"
@@ -236,3 +238,15 @@ def test_without_attempts_another_owners_session_asks_for_no_accounts(client, st
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(owner="org-2"))
     assert status_of(client).status_code == 404
     assert [c.request.method for c in stackone.calls] == ["POST"]
+
+
+def test_over_its_poll_budget_an_owner_still_hears_of_a_known_session_and_only_a_new_token_is_refused(
+        env, stackone, monkeypatch):
+    monkeypatch.setattr("polling.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and would ask again
+    client = create_app({**env, "OWNER_STATUS_RATE_LIMIT": "1/minute"}).test_client()
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(attempt={"status": "pending"}))
+    assert status_of(client).get_json()["status"] == "pending"  # the one poll this minute that may reach StackOne
+    assert [status_of(client).get_json()["status"] for _ in range(3)] == ["pending"] * 3  # as last known
+    refused = status_of(client, token=TOKEN + "2")
+    assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
+    assert len(stackone.calls) == 1

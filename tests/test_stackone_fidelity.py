@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -65,6 +66,16 @@ class Page:
 
     def status(self, token: str) -> dict:
         return self.post("/stackone_connect_sessions/status", {"token": token}).json()
+
+    def outcome(self, token: str, seconds: float = 10) -> dict:
+        """The status once it is no longer pending, polled as a page does: a pending outcome is kept for a few
+        seconds before StackOne is asked again (and this sandbox sends no webhook to settle it sooner)."""
+        deadline = time.monotonic() + seconds
+        answer = self.status(token)
+        while answer["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            answer = self.status(token)
+        return answer
 
 
 def complete(sandbox: str, token: str) -> str:
@@ -141,13 +152,13 @@ def test_without_connection_attempts_the_status_is_read_off_the_owners_accounts(
         greenhouse = page.post("/stackone_connect_sessions", {"provider": "greenhouse"}).json()
         assert page.status(hibob["token"])["status"] == "pending"
         made = complete(sandbox, hibob["token"])
-        assert page.status(hibob["token"]) | {"expiresAt": None} == {
+        assert page.outcome(hibob["token"]) | {"expiresAt": None} == {
             "status": "authenticated", "accountId": made, "provider": "hibob", "expiresAt": None}
         assert page.status(greenhouse["token"])["status"] == "pending"  # another provider's account completes nothing
         update = page.post("/stackone_connect_sessions", {"accountId": made}).json()
         assert page.status(update["token"])["status"] == "pending"
         complete(sandbox, update["token"])
-        assert page.status(update["token"])["status"] == "authenticated"
+        assert page.outcome(update["token"])["status"] == "authenticated"
         # The sandbox's authenticate answers carried no attempt, so each status asked for the accounts, live.
         recorded = requests.get(f"{sandbox}/sandbox/requests", timeout=5).json()
         assert all("latest_connection_attempt" not in json.dumps(r) for r in recorded)
@@ -189,3 +200,37 @@ def test_the_hubs_external_trigger_token_reaches_no_answer_and_no_log_line(stack
     assert direct["external_trigger_token"].startswith("ett_")
     assert page.seen and not [text for text in page.seen if "ett_" in text or "external_trigger" in text]
     assert "ett_" not in log.read_text()
+
+
+CONTROLS = ["/sandbox/faults", "/sandbox/settings", "/sandbox/latency", "/sandbox/complete", "/sandbox/cancel",
+            "/sandbox/accounts/acc-x/status"]
+
+
+@pytest.mark.parametrize("path", CONTROLS)
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/x-www-form-urlencoded", "status=503&times=100&seconds=30&connection_attempts=false"),
+    ("text/plain", '{"status": 503, "times": 100, "seconds": 30, "connection_attempts": false}'),
+    ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="status"\r\n\r\n503\r\n--x--'),
+])
+def test_the_sandbox_controls_refuse_what_a_cross_site_page_can_post(stack, path, content_type, body):
+    """What a cross-site <form> or a fetch without preflight sends: 415 in StackOne's error shape, nothing changed."""
+    _, sandbox, _ = stack
+    answer = requests.post(f"{sandbox}{path}", data=body, timeout=5,
+                           headers={"Content-Type": content_type, "Origin": "https://evil.example"})
+    assert answer.status_code == 415
+    assert set(answer.json()) == {"statusCode", "message", "timestamp"} and "JSON" in answer.json()["message"]
+    started = time.monotonic()
+    api = requests.get(f"{sandbox}/connectors/meta", auth=(KEY, ""), timeout=10)
+    assert api.status_code == 200 and time.monotonic() - started < 5  # no fault armed, no latency set
+    assert requests.post(f"{sandbox}/sandbox/settings", json={}, timeout=5).json()["connection_attempts"] is True
+
+
+def test_the_plain_hub_pages_own_form_still_connects(stack):
+    """The link's page without the hub component: its form posts to the page itself, not to a control."""
+    service, sandbox, _ = stack
+    link = Page(service, "org-plain-hub").post("/stackone_auth_links", {"provider": "hibob"}).json()["url"]
+    page = requests.get(link, timeout=5)
+    assert '<form method="post">' in page.text and "/sandbox/" not in page.text
+    token = link.split("token=")[1]
+    done = requests.post(link, data={"token": token}, timeout=5)
+    assert done.status_code == 200 and "Connected" in done.text and "account.created" in done.text

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from errors import StateUnavailable
+from polling import remember_created
 from stackone.directory import AccountDirectory
 from state import SharedState
 
@@ -46,7 +47,7 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
-        outcome = _act(event, accounts, connections)
+        outcome = _act(event, state, accounts, connections)
     except Exception:
         try:
             state.delete(key)  # let StackOne's retry act on it
@@ -57,7 +58,7 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
     return outcome
 
 
-def _act(event: dict[str, Any], accounts: AccountDirectory, connections) -> str:
+def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, connections) -> str:
     kind = short_text(event.get("event"))
     line = {
         "webhook": kind,
@@ -70,6 +71,9 @@ def _act(event: dict[str, Any], accounts: AccountDirectory, connections) -> str:
         return "ignored"
     if line["origin_owner_id"]:
         accounts.forget_owner(line["origin_owner_id"])
+    if kind == "account.created":  # the owner's session for this provider, still being polled, is done
+        remember_created(state, line["origin_owner_id"], line["provider"], line["account_id"],
+                         event.get("event_date"))
     outcome = "processed"
     if connections is not None and line["account_id"]:
         # Applied to the account's state only when newer than the last applied (event time, then arrival).

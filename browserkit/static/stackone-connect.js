@@ -1,9 +1,33 @@
 // StackOne Connect kit: an integrations page on top of this service, for pages with no build tooling.
 // A dependency-free ES module. mountIntegrations(element, options) renders the owner's accounts and the providers
 // they may connect, and drives StackOne's own <stackone-hub> web component (or an Auth Link pop-up).
-export const VERSION = "1.1.0";
+export const VERSION = "1.2.0";
 const HUB_VERSION = "1.11.4";
+// StackOne's hub polls its session every 2 s for 5 minutes, then gives up: the page does the same for a minute,
+// then backs off, and stops where the hub stops (a hub left open must not poll the service forever).
 const POLL_MS = 2000;
+const POLL_STOP_MS = 5 * 60 * 1000;
+
+/** How long to wait before the next status poll, `elapsedMs` after the hub opened; null once it is time to stop. */
+export function pollDelay(elapsedMs) {
+  if (!(elapsedMs >= 0) || elapsedMs >= POLL_STOP_MS) return null;
+  if (elapsedMs < 60 * 1000) return POLL_MS;
+  return elapsedMs < 2 * 60 * 1000 ? 2 * POLL_MS : 4 * POLL_MS;
+}
+
+/** Calls `poll` (an async function answering true when done) as pollDelay says; returns a function that stops it. */
+function pollUntil(poll) {
+  const started = Date.now();
+  let timer = null;
+  let stopped = false;
+  const next = () => {
+    const wait = pollDelay(Date.now() - started);
+    if (wait === null || stopped) return;
+    timer = setTimeout(async () => { if (!stopped && !(await poll())) next(); }, wait);
+  };
+  next();
+  return () => { stopped = true; clearTimeout(timer); };
+}
 
 /** A refused call: the problem's detail, its code and the request id to quote to support. */
 export class ConnectError extends Error {
@@ -43,6 +67,8 @@ export function connectClient({ serviceUrl = "", auth = "cookie" } = {}) {
     accounts: () => call("GET", "/stackone_accounts").then((r) => r.data),
     session: (body) => call("POST", "/stackone_connect_sessions", body),
     status: (token) => call("POST", "/stackone_connect_sessions/status", { token }),
+    // A session that will not be used: the service frees what it holds for it (StackOne's token lives on).
+    release: (token) => call("POST", "/stackone_connect_sessions/release", { token }),
     authLink: (body) => call("POST", "/stackone_auth_links", body),
     disconnect: (id) => call("DELETE", `/stackone_accounts/${encodeURIComponent(id)}`),
   };
@@ -56,6 +82,8 @@ const STYLE = `
 .so-kit .so-name{flex:1 1 14rem}
 .so-kit .so-state{font-size:.85rem;color:#5b6475}
 .so-kit .so-broken{color:#b42318}
+.so-kit .so-badge{font-size:.75rem;padding:0 .4rem;border-radius:4px;background:#fff4d6;color:#7a5200;border:1px solid #f0d48a}
+.so-kit button:disabled{opacity:.55;cursor:default}
 .so-kit button{font:inherit;padding:.3rem .75rem;border-radius:6px;border:1px solid #c5cad6;background:#fff;cursor:pointer}
 .so-kit button.so-primary{background:#2b4acb;color:#fff;border-color:#2b4acb}
 .so-kit button.so-danger{color:#b42318;border-color:#e7b6b0}
@@ -149,17 +177,36 @@ export function mountIntegrations(root, options = {}) {
     });
   }
 
+  // One session at a time: every button that opens one is disabled from the click until the page is done with it,
+  // so a double click mints once and opens one hub.
+  let opening = false;
+  const setOpening = (value) => {
+    opening = value;
+    for (const button of root.querySelectorAll("button[data-opens-session]")) button.disabled = value;
+  };
+  const opener = (action) => guarded(async (...args) => {
+    if (opening) return;
+    setOpening(true);
+    try { await action(...args); } finally { setOpening(false); }
+  });
+  const openButton = (attrs) => el("button", { type: "button", "data-opens-session": true, disabled: opening,
+    ...attrs, onclick: opener(attrs.onclick) });
+
   async function refresh() {
     const [found, accounts] = await Promise.all([client.providers(), client.accounts()]);
     providers = found;
+    const connected = new Set(accounts.map((a) => a.provider));
     accountsList.replaceChildren(...(accounts.length ? accounts.map(accountRow)
       : [el("li", { text: "No accounts connected yet." })]));
     providersList.replaceChildren(...providers.map((p) => el("li", {},
       el("span", { class: "so-name", text: `${p.name}${p.category ? ` · ${p.category.toUpperCase()}` : ""}` }),
-      el("button", { type: "button", class: "so-primary", "aria-label": `Connect ${p.name}`, text: "Connect",
-        onclick: guarded(() => connect({ provider: p.key })) }),
-      el("button", { type: "button", "aria-label": `Send a link for ${p.name}`, text: "Send a link",
-        onclick: guarded(() => sendLink(p)) }))));
+      // Already connected: a plain Connect would be an update or a "which one?" question; adding one is what is new.
+      connected.has(p.key)
+        ? openButton({ "aria-label": `Add another ${p.name} account`, text: "Add another",
+          onclick: () => addAnother(p.key) })
+        : openButton({ class: "so-primary", "aria-label": `Connect ${p.name}`, text: "Connect",
+          onclick: () => connect({ provider: p.key }) }),
+      openButton({ "aria-label": `Send a link for ${p.name}`, text: "Send a link", onclick: () => sendLink(p) }))));
   }
 
   function accountRow(a) {
@@ -167,13 +214,16 @@ export function mountIntegrations(root, options = {}) {
     const reasons = (a.statusReasons || []).map((r) => r.description || r.code).filter(Boolean).join("; ");
     return el("li", { "data-account-id": a.id },
       el("span", { class: "so-name" }, el("strong", { text: describe(a) }), " ",
+        // A test account (made by a test session, STACKONE_SESSION_TYPE=test) is not live data: say so.
+        a.type === "test" ? el("span", { class: "so-badge", text: "Test", title: "A test account" }) : null,
+        a.type === "test" ? " " : null,
         el("span", { class: `so-state${broken ? " so-broken" : ""}`,
           text: `${a.status || "unknown"}${reasons ? `: ${reasons}` : ""}` })),
       // Offered on every account (re-linking a healthy one is how its credentials are changed), first when broken.
-      el("button", { type: "button", class: broken ? "so-primary" : "", "aria-label": `Reconnect ${describe(a)}`,
-        text: "Reconnect", onclick: guarded(() => connect({ accountId: a.id }, a.label)) }),
-      el("button", { type: "button", "aria-label": `Add another ${a.providerName || nameOf(a.provider)} account`,
-        text: "Add another", onclick: guarded(() => addAnother(a.provider)) }),
+      openButton({ class: broken ? "so-primary" : "", "aria-label": `Reconnect ${describe(a)}`,
+        text: "Reconnect", onclick: () => connect({ accountId: a.id }, a.label) }),
+      openButton({ "aria-label": `Add another ${a.providerName || nameOf(a.provider)} account`,
+        text: "Add another", onclick: () => addAnother(a.provider) }),
       el("button", { type: "button", class: "so-danger", "aria-label": `Disconnect ${describe(a)}`,
         text: "Disconnect", onclick: guarded(() => disconnect(a)) }));
   }
@@ -211,6 +261,8 @@ export function mountIntegrations(root, options = {}) {
     }
     say(`Opening ${session.provider ? nameOf(session.provider) : "the integrations hub"}…`);
     const outcome = openWith === "popup" ? await viaPopup(session) : await viaHub(session);
+    // Closed without success: the service may free what it holds for this session (a caps slot). Best effort, once.
+    if (outcome !== "authenticated") client.release(session.token).catch(() => null);
     await refresh(); // before saying so: when the message shows, the list already shows the account
     if (outcome === "authenticated") say(doneMessage(session, label));
     else if (outcome) say(`The connection was not completed (${outcome}).`);
@@ -228,14 +280,15 @@ export function mountIntegrations(root, options = {}) {
       const finish = async (outcome) => {
         if (done) return;
         done = true;
-        clearInterval(timer);
+        stopPolling();
         box.close(); box.remove();
         resolve(outcome || (await client.status(session.token).then((s) => s.status, () => null)));
       };
-      const timer = setInterval(async () => {
+      const stopPolling = pollUntil(async () => {
         const s = await client.status(session.token).catch(() => null);
         if (s && s.status !== "pending") finish(s.status);
-      }, POLL_MS);
+        return done;
+      });
       hub.addEventListener("success", () => finish("authenticated"));
       hub.addEventListener("close", () => finish(null));
       box.addEventListener("cancel", () => finish(null));
@@ -247,12 +300,14 @@ export function mountIntegrations(root, options = {}) {
 
   async function viaPopup(session) {
     const popup = window.open(session.authLinkUrl, "stackone-hub", "width=900,height=760");
-    for (;;) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    const opened = Date.now();
+    for (let wait = pollDelay(0); wait !== null; wait = pollDelay(Date.now() - opened)) {
+      await new Promise((r) => setTimeout(r, wait));
       const s = await client.status(session.token).catch(() => null);
       if (s && s.status !== "pending") { if (popup) popup.close(); return s.status; }
       if (!popup || popup.closed) return s ? s.status : null;
     }
+    return null; // the hub has stopped too: the session is left to expire
   }
 
   async function disconnect(account) {
