@@ -14,6 +14,7 @@ from connect_flow import IssuedSession, SessionSettings, session_outcome
 from connections.delivery import deliver_due
 from connections.monitor import ConnectionMonitor
 from connections.outbox import Outbox
+from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
 from connections.store import ConnectionStore
 from domain.accounts import Account
@@ -81,8 +82,14 @@ class Services:
     def app_sender(self) -> AppWebhookSender | None:
         """The signed sender to APP_WEBHOOK_URL, or None when unset."""
         settings = self.settings
-        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret) if settings.app_webhook_url \
-            else None
+        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret,
+                                time_limit=settings.app_webhook_timeout) if settings.app_webhook_url else None
+
+    @functools.cached_property
+    def endpoint_pause(self) -> EndpointPause | None:
+        """Whether delivery to APP_WEBHOOK_URL is paused (it answered 410 Gone), or None when it is unset."""
+        url = self.settings.app_webhook_url
+        return EndpointPause(self.state, url) if url else None
 
     def deliver_events(self, now: float | None = None) -> dict[str, int]:
         """Send the events that are due (and queue the reminders that are); the background and the CLI call it."""
@@ -91,7 +98,7 @@ class Services:
         self.connections.remind_due()
         return deliver_due(self.connections.outbox, self.app_sender,
                            lambda owner, request: self.open_session(owner, request, ignore_limits=True, live=True),
-                           now)
+                           self.endpoint_pause, now)
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
                      live: bool = False) -> IssuedSession:

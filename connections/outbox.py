@@ -1,29 +1,25 @@
 """The delivery queue of events to the customer's app: kept in the shared state (Redis, or the host's state folder),
-so it survives a restart; each event claimed by one sender at a time, retried with backoff, and given up on after
-MAX_ATTEMPTS (recorded and counted)."""
+so it survives a restart; each event claimed by one sender at a time, due ones sent concurrently (connections.dispatch),
+retried on the schedule of connections.schedule and given up on after its last attempt (recorded and counted)."""
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+from connections.dispatch import dispatch, plan
+from connections.schedule import MAX_ATTEMPTS, Failure, after_failure
 from state import SharedState
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-FIRST_RETRY = 5.0  # seconds; doubled per attempt, at most MAX_RETRY
-MAX_RETRY = 3600.0
-CLAIM_TTL = 60
-KEEP_SECONDS = 7 * 24 * 3600
+CLAIM_TTL = 60  # longer than one send (APP_WEBHOOK_TIMEOUT) plus minting a reconnect link (REQUEST_DEADLINE)
+# Over the whole schedule (at most ~33 h), and a month while delivery is paused by a 410 (connections.pause).
+KEEP_SECONDS = 30 * 24 * 3600
 INDEX = "outbox-index"
-
-
-def backoff(attempts: int) -> float:
-    """Seconds before the next try after `attempts` failed ones."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
 
 
 class Outbox:
@@ -35,7 +31,7 @@ class Outbox:
 
     def enqueue(self, event: dict[str, Any]) -> bool:
         """Queue an event (its `id` is its identity); False when that event is queued already."""
-        entry = {"event": event, "attempts": 0, "next_at": 0.0}
+        entry = {"event": event, "attempts": 0, "next_at": time.time()}  # due now; first attempts go oldest first
         if not self._state.add(f"outbox:{event['id']}", entry, ttl=KEEP_SECONDS):
             return False
         with self._lock("outbox"):
@@ -52,42 +48,53 @@ class Outbox:
         value = self._state.get(f"outbox:{event_id}")
         return value if isinstance(value, dict) else None
 
-    def deliver_due(self, send: Callable[[dict[str, Any]], None], now: float | None = None) -> dict[str, int]:
-        """Try every event that is due; returns counts of delivered, retried and given-up events."""
-        counts = {"delivered": 0, "retry": 0, "failed": 0}
+    def deliver_due(self, send: Callable[[dict[str, Any]], None], now: float | None = None,
+                    rng: random.Random | None = None) -> dict[str, int]:
+        """Try every due event, concurrently; returns counts of delivered, retried, given-up and held events."""
+        counts = {"delivered": 0, "retry": 0, "failed": 0, "held": 0}
+        clock = time.time() if now is None else now
+        due = []
         for event_id in self.pending_ids():
             entry = self.entry(event_id)
             if entry is None:
                 self._forget(event_id)
-                continue
-            if entry.get("next_at", 0) > (time.time() if now is None else now):
-                continue
-            # One sender per event at a time, across hosts; the claim lapses if this one dies mid-send.
-            if not self._state.add(f"outbox-claim:{event_id}", 1, ttl=CLAIM_TTL):
-                continue
-            try:
-                outcome = self._try(event_id, entry, send, now)
-            finally:
-                self._state.delete(f"outbox-claim:{event_id}")
-            counts[outcome] += 1
+            elif entry.get("next_at", 0) <= clock:
+                due.append((event_id, entry))
+        order = plan(due, is_retry=lambda item: int(item[1].get("attempts", 0)) > 0,
+                     due_at=lambda item: float(item[1].get("next_at", 0)))
+        for outcome in dispatch(order, lambda item: self._claimed_try(*item, send, now, rng)):
+            if outcome:
+                counts[outcome] += 1
         return counts
 
-    def _try(self, event_id: str, entry: dict[str, Any], send, now: float | None) -> str:
+    def _claimed_try(self, event_id: str, entry: dict[str, Any], send, now: float | None, rng) -> str | None:
+        # One sender per event at a time, across hosts; the claim lapses if this one dies mid-send.
+        if not self._state.add(f"outbox-claim:{event_id}", 1, ttl=CLAIM_TTL):
+            return None
+        try:
+            return self._try(event_id, entry, send, now, rng)
+        finally:
+            self._state.delete(f"outbox-claim:{event_id}")
+
+    def _try(self, event_id: str, entry: dict[str, Any], send, now: float | None, rng) -> str:
         try:
             send(entry["event"])
-        except Exception as exc:  # the customer's endpoint: any failure is a retry
-            attempts = int(entry.get("attempts", 0)) + 1
-            if attempts >= MAX_ATTEMPTS:
-                log.error("event %s (%s) not delivered after %d attempts (%s); given up", event_id,
-                          entry["event"].get("type"), attempts, type(exc).__name__)
+        except Exception as exc:  # the customer's endpoint: any failure is a retry (or a pause on 410)
+            failure = getattr(exc, "failure", None) or Failure(type(exc).__name__)
+            step = after_failure(int(entry.get("attempts", 0)), failure, rng)
+            if step.action == "pause":
+                return "held"  # left as it is: sent when the operator resumes delivery
+            if step.action == "give_up":
+                log.error("event %s (%s) not delivered after %d attempts over the whole retry schedule (%s); "
+                          "given up", event_id, entry["event"].get("type"), step.attempts, failure.reason)
                 self._state.delete(f"outbox:{event_id}")
                 self._forget(event_id)
                 return "failed"
-            entry.update(attempts=attempts, next_at=(time.time() if now is None else now) + backoff(attempts),
-                         last_error=type(exc).__name__)
+            entry.update(attempts=step.attempts, next_at=(time.time() if now is None else now) + step.delay,
+                         last_error=failure.reason)
             self._state.set(f"outbox:{event_id}", entry, ttl=KEEP_SECONDS)
             log.warning("event %s (%s) delivery failed (%s); attempt %d of %d, next in %.0f s", event_id,
-                        entry["event"].get("type"), type(exc).__name__, attempts, MAX_ATTEMPTS, backoff(attempts))
+                        entry["event"].get("type"), failure.reason, step.attempts, MAX_ATTEMPTS, step.delay)
             return "retry"
         self._state.delete(f"outbox:{event_id}")
         self._forget(event_id)

@@ -1,4 +1,5 @@
-"""GET /healthz (liveness: the process answers) and GET /readyz (readiness: the shared state answers too)."""
+"""GET /healthz (liveness: the process answers) and GET /readyz (readiness: the shared state answers too; it also
+says when delivery of events to APP_WEBHOOK_URL is paused)."""
 
 from flask import Blueprint, jsonify
 
@@ -16,10 +17,13 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when the shared state (Redis, or the state folder) answers; 503 with the reason otherwise."""
-    reason = services().state.ping()
+    svc = services()
+    reason = svc.state.ping()
     if reason:
         response = jsonify({"status": "unavailable", "reason": reason})
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify({"status": "ready"})
+    # Still ready (200): the service serves every caller; only the events to the app wait for the operator.
+    paused = svc.endpoint_pause.reason() if svc.endpoint_pause else None
+    return jsonify({"status": "ready", "events": "paused", "eventsReason": paused} if paused else {"status": "ready"})
