@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from connections.changes import BROKE, CREATED, DELETED, REPAIRED, Observation, events_for
 from connections.monitor import ConnectionMonitor
-from connections.outbox import Outbox, backoff
+from connections.outbox import Outbox
 from connections.store import ConnectionStore
 from domain.accounts import Account
 from state import open_file_state
@@ -104,32 +104,6 @@ def test_the_reminder_fires_once_per_interval_while_broken_and_stops_once_repair
     assert monitor.remind_due() == 0
     reminders = [monitor.outbox.entry(i)["event"] for i in monitor.outbox.pending_ids()]
     assert sum(e["data"].get("reminder") is True for e in reminders) == 2
-
-
-def test_the_delivery_backoff_grows_and_is_bounded():
-    assert [backoff(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0] and backoff(30) == 3600.0
-
-
-def test_a_failed_delivery_is_retried_after_its_backoff_and_given_up_after_the_last_attempt(tmp_path):
-    from connections.outbox import MAX_ATTEMPTS
-
-    monitor = monitor_on(tmp_path)
-    monitor.apply(ACTIVE, (1.0, 1), "webhook")
-    sent = []
-
-    def failing(event):
-        sent.append(event["id"])
-        raise ConnectionError("down")
-
-    now = 0.0
-    counts = [monitor.outbox.deliver_due(failing, now=now)]
-    counts.append(monitor.outbox.deliver_due(failing, now=now + 1))  # not due yet: nothing sent
-    for attempt in range(1, MAX_ATTEMPTS):
-        now += backoff(attempt)
-        counts.append(monitor.outbox.deliver_due(failing, now=now))
-    assert len(sent) == MAX_ATTEMPTS and len(set(sent)) == 1  # the same event (same id) every time
-    assert counts[1] == {"delivered": 0, "retry": 0, "failed": 0} and counts[-1]["failed"] == 1
-    assert monitor.outbox.pending_ids() == []
 
 
 STATUSES = ["active", "error", "expired", "active", "deleted"]
