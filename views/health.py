@@ -3,6 +3,7 @@ says when delivery of events to APP_WEBHOOK_URL is paused)."""
 
 from flask import Blueprint, jsonify
 
+from errors import StateUnavailable
 from services import services
 
 bp = Blueprint("health", __name__)
@@ -25,5 +26,8 @@ def readyz():
         response.headers["Retry-After"] = "5"
         return response
     # Still ready (200): the service serves every caller; only the events to the app wait for the operator.
-    paused = svc.endpoint_pause.reason() if svc.endpoint_pause else None
+    try:
+        paused = svc.endpoint_pause.reason() if svc.endpoint_pause else None
+    except StateUnavailable:
+        paused = None  # the state failed since its ping: the next probe says so
     return jsonify({"status": "ready", "events": "paused", "eventsReason": paused} if paused else {"status": "ready"})
