@@ -188,6 +188,15 @@ def _app_webhook(env: Mapping[str, str]) -> tuple[str | None, str | None]:
     return url, secret
 
 
+def _webhook_timeout(env: Mapping[str, str]) -> float:
+    """APP_WEBHOOK_TIMEOUT: the whole send, connect to last byte; a receiver that trickles its answer is cut there."""
+    seconds = _number(env, "APP_WEBHOOK_TIMEOUT", 10.0, minimum=0.5)
+    if seconds > 30:
+        # An event's claim (connections.outbox.CLAIM_TTL, 60 s) must outlive its send plus a reconnect link's mint.
+        raise ConfigError("APP_WEBHOOK_TIMEOUT must be at most 30 (seconds)")
+    return seconds
+
+
 def _admin_token(raw: str) -> str | None:
     token = raw.strip() or None
     if token is not None and (len(token) < 24 or not token.isascii() or any(ch.isspace() for ch in token)):
@@ -267,6 +276,7 @@ class Settings:
     account_limits: object = None  # policy.caps.AccountLimits
     app_webhook_url: str | None = None
     app_webhook_secret: str | None = field(default=None, repr=False)
+    app_webhook_timeout: float = 10.0
     reconnect_reminder: int = 24 * 3600
     reconcile_interval: int = 15 * 60
     admin_token: str | None = field(default=None, repr=False)
@@ -373,6 +383,7 @@ class Settings:
             session_reuse_window=int(_number(env, "SESSION_REUSE_WINDOW", 60)),
             app_webhook_url=(app_webhook := _app_webhook(env))[0],
             app_webhook_secret=app_webhook[1],
+            app_webhook_timeout=_webhook_timeout(env),
             reconnect_reminder=int(_number(env, "RECONNECT_REMINDER", 24 * 3600, minimum=60)),
             reconcile_interval=int(_number(env, "RECONCILE_INTERVAL", 15 * 60)),
             admin_token=_admin_token(env.get("ADMIN_TOKEN", "")),

@@ -16,6 +16,7 @@ from connections.delivery import deliver_due
 from connections.ledger import DUE_BATCH, NEW, PASS, REMIND, RETRY, open_ledger
 from connections.monitor import ConnectionMonitor
 from connections.outbox import LEASE
+from connections.pause import EndpointPause
 from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
 from domain.accounts import Account
@@ -83,8 +84,14 @@ class Services:
     def app_sender(self) -> AppWebhookSender | None:
         """The signed sender to APP_WEBHOOK_URL, or None when unset."""
         settings = self.settings
-        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret) if settings.app_webhook_url \
-            else None
+        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret,
+                                time_limit=settings.app_webhook_timeout) if settings.app_webhook_url else None
+
+    @functools.cached_property
+    def endpoint_pause(self) -> EndpointPause | None:
+        """Whether delivery to APP_WEBHOOK_URL is paused (it answered 410 Gone), or None when it is unset."""
+        url = self.settings.app_webhook_url
+        return EndpointPause(self.state, url) if url else None
 
     def run_due(self, now: float | None = None, *, passes: bool = False) -> dict[str, int]:
         """Claim what is due in one call to the ledger and do it: reminders, deliveries (first attempts ahead of
@@ -92,12 +99,19 @@ class Services:
         if self.app_sender is None:
             return {}
         now = time.time() if now is None else now
-        claims = self.connections.ledger.claim(now, LEASE, {**DUE_BATCH, PASS: 1 if passes else 0})
+        ledger = self.connections.ledger
+        paused = self.endpoint_pause.paused() is not None
+        # While paused (a 410), no delivery is claimed: every event waits, with no attempt counted.
+        limits = {**DUE_BATCH, PASS: 1 if passes else 0, **({NEW: 0, RETRY: 0} if paused else {})}
+        claims = ledger.claim(now, LEASE, limits)
         counts = {"reminded": sum(self.connections.remind(c) for c in claims if c.kind == REMIND)}
-        sends = [c for c in claims if c.kind in (NEW, RETRY)]
-        counts.update(deliver_due(self.connections.ledger, sends, self.app_sender,
-                                  lambda owner, request: self.open_session(owner, request, ignore_limits=True,
-                                                                           live=True), now))
+        if paused:
+            counts.update(held=ledger.backlog(), paused=1)
+        else:
+            sends = [c for c in claims if c.kind in (NEW, RETRY)]
+            counts.update(deliver_due(ledger, sends, self.app_sender,
+                                      lambda owner, request: self.open_session(owner, request, ignore_limits=True,
+                                                                               live=True), self.endpoint_pause, now))
         for claim in claims:
             if claim.kind == PASS:
                 counts.update(run_pass(self, claim))

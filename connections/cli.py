@@ -1,4 +1,5 @@
-"""Operator commands (docs/production.md): `reconcile`, `offboard --owner-id [--dry-run]`, `deliver-events`."""
+"""Operator commands (docs/production.md): `reconcile`, `offboard --owner-id [--dry-run]`, `deliver-events`,
+`resume-events`."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def register(app: Flask, command_class, services) -> None:
     def deliver_events():
         """Send the events to APP_WEBHOOK_URL that are due now (the workers do this every few seconds)."""
         click.echo(json.dumps(services().run_due()))
+
+    @app.cli.command("resume-events", cls=command_class)
+    def resume_events():
+        """Resume delivery to APP_WEBHOOK_URL after it answered 410 Gone; the held events go at the next sweep."""
+        svc = services()
+        if svc.endpoint_pause is None:
+            click.echo("APP_WEBHOOK_URL is not set: no events are sent, nothing to resume")
+            return
+        was_paused = svc.endpoint_pause.resume()
+        queued = svc.connections.ledger.backlog()
+        click.echo(f"delivery {'resumed' if was_paused else 'was not paused'}: {queued} events queued")
 
 
 def _print(summary: OffboardSummary) -> None:

@@ -1,8 +1,10 @@
-"""Sending queued events: a connection.broken gets its reconnect Auth Link (owner-scoped, edit mode) when sent."""
+"""Sending queued events: a connection.broken gets its reconnect Auth Link (owner-scoped, edit mode) when sent; a
+`410 Gone` pauses delivery to the endpoint (connections.pause) until the operator resumes it."""
 
 from __future__ import annotations
 
 import copy
+import threading
 from datetime import UTC
 from typing import Any
 
@@ -10,11 +12,13 @@ from connections.changes import BROKE
 from connections.ledger import Claim, Ledger
 from connections.monitor import LINK_LIFETIME
 from connections.outbox import deliver
-from connections.sender import AppWebhookSender
+from connections.pause import EndpointPause
+from connections.schedule import GONE, Failure
+from connections.sender import AppWebhookSender, DeliveryFailed
 from errors import AccountNotFound
 from identity.owner import Owner
 from logs.audit import audit
-from metrics import record_delivery
+from metrics import record_delivery, record_endpoint_paused
 from policy import SessionRequest
 
 
@@ -40,12 +44,25 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
     return sent
 
 
-def deliver_due(ledger: Ledger, claims: list[Claim], sender: AppWebhookSender, open_session, now: float
-                ) -> dict[str, int]:
-    """Send each claimed event once (retries with backoff are the outbox's); counted in metrics."""
-    counts = deliver(ledger, claims, lambda event: sender.send(with_reconnect_link(event, open_session)), now)
-    for outcome, count in counts.items():
-        record_delivery(outcome, count)
+def deliver_due(ledger: Ledger, claims: list[Claim], sender: AppWebhookSender, open_session, pause: EndpointPause,
+                now: float) -> dict[str, int]:
+    """Send each claimed event once, concurrently (retries are the outbox's); counted in metrics. The caller claims
+    none while delivery is paused; a 410 met in this pass pauses it, and the sends not yet started are held."""
+    gone = threading.Event()
+
+    def send(event: dict[str, Any]) -> None:
+        if gone.is_set():
+            raise DeliveryFailed(Failure("delivery paused", GONE))
+        try:
+            sender.send(with_reconnect_link(event, open_session))
+        except DeliveryFailed as exc:
+            if exc.failure.status == GONE and not gone.is_set():
+                gone.set()
+                if pause.pause(GONE, held=ledger.backlog()):
+                    record_endpoint_paused()
+            raise
+
+    counts = deliver(ledger, claims, send, now)
+    for outcome in ("delivered", "retry", "failed"):
+        record_delivery(outcome, counts.get(outcome, 0))
     return counts
-
-

@@ -30,6 +30,8 @@ ACCOUNT_CHANGES = Counter("account_state_changes_total", "Account observations a
                           "inferred_missing)", ["source", "outcome"])
 APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the customer's app, by outcome (delivered, "
                          "retry, failed: given up after the last attempt)", ["outcome"])
+APP_ENDPOINT_PAUSES = Counter("app_webhook_endpoint_paused_total", "Times APP_WEBHOOK_URL answered 410 Gone and "
+                              "delivery to it was paused until an operator resumes it")
 
 KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
 METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
@@ -59,6 +61,11 @@ def record_delivery(outcome: str, count: int = 1) -> None:
     """Deliveries to the customer's app."""
     if count:
         child(APP_DELIVERIES, outcome).inc(count)
+
+
+def record_endpoint_paused() -> None:
+    """APP_WEBHOOK_URL answered 410 Gone: delivery to it paused."""
+    APP_ENDPOINT_PAUSES.inc()
 
 
 def webhook_event_label(event: object) -> str:

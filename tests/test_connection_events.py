@@ -36,12 +36,19 @@ class Receiver(ThreadingHTTPServer):
     def __init__(self) -> None:
         self.verified: list[dict] = []
         self.refused = 0
+        self.gone = False  # the customer deleted this endpoint: 410 Gone to everything
+        self.gone_answers = 0
         self.ids: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.gone:
+                    outer.gone_answers += 1
+                    self.send_response(410)
+                    self.end_headers()
+                    return
                 try:
                     payload = Webhook(APP_SECRET).verify(body, dict(self.headers))
                 except Exception:  # the library's verification error: a forged or damaged delivery
@@ -183,6 +190,34 @@ def flask_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, env={**clean_environment(), **env,
                                                       "PATH": os.environ.get("PATH", "/usr/bin")})
+
+
+def test_a_410_holds_every_event_until_the_operator_resumes_delivery_and_none_is_lost(stack):
+    service, sandbox, receiver, env, log = stack
+    assert wait_for(lambda: all_delivered(env))
+    receiver.gone = True
+    try:
+        first = connect(service, sandbox, "org-gone")
+        paused = wait_for(lambda: requests.get(f"{service}/readyz", timeout=5).json().get("eventsReason"))
+        assert paused and paused.startswith(f"APP_WEBHOOK_URL ({env['APP_WEBHOOK_URL'].rsplit('/', 2)[0]}) "
+                                            "answered 410 Gone at ")
+        assert requests.get(f"{service}/readyz", timeout=5).status_code == 200  # callers are still served
+        second = connect(service, sandbox, "org-gone", multiple=True, label="second")
+        queue = SqliteLedger(env["STATE_DIR"])
+        assert wait_for(lambda: queue.backlog() == 2)  # queued while paused, and held
+        errors = [json.loads(line) for line in log.read_text().splitlines() if "410 Gone: delivery paused" in line]
+        assert len(errors) == 1 and errors[0]["level"] == "ERROR" and "/hooks/stackone" not in errors[0]["message"]
+        receiver.gone = False  # the customer has a receiver again
+        resumed = flask_cli(env, "resume-events")
+        assert resumed.returncode == 0 and resumed.stdout.strip() == "delivery resumed: 2 events queued", resumed
+        assert wait_for(lambda: receiver.of("connection.created", first) and receiver.of("connection.created",
+                                                                                         second))
+        assert wait_for(lambda: all_delivered(env))
+        assert requests.get(f"{service}/readyz", timeout=5).json() == {"status": "ready"}
+        assert receiver.gone_answers == 1  # nothing was sent while paused: only the event that met the 410
+    finally:
+        receiver.gone = False
+        flask_cli(env, "resume-events")
 
 
 def test_offboarding_after_a_failed_delete_finishes_on_the_rerun_and_spares_other_owners(stack):

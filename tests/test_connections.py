@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connections.changes import BROKE, CREATED, DELETED, REPAIRED, Observation, events_for
-from connections.ledger import NEW, REMIND, RETRY
+from connections.ledger import REMIND
 from connections.ledger_sqlite import SqliteLedger
 from connections.monitor import ConnectionMonitor
-from connections.outbox import LEASE, backoff, deliver
+from connections.outbox import LEASE
 from domain.accounts import Account
 
 
@@ -57,11 +57,6 @@ def queued(monitor) -> list[tuple[str, str]]:
 def remind_due(monitor) -> int:
     """One tick's reminders: the due ones claimed and looked at."""
     return sum(monitor.remind(c) for c in monitor.ledger.claim(monitor.now(), LEASE, {REMIND: 100}))
-
-
-def deliver_due(monitor, send, now) -> dict[str, int]:
-    """One tick's deliveries."""
-    return deliver(monitor.ledger, monitor.ledger.claim(now, LEASE, {NEW: 50, RETRY: 50}), send, now)
 
 
 ACTIVE = Observation("acc-1", "org-1", status="active", provider="hibob")
@@ -113,32 +108,6 @@ def test_the_reminder_fires_once_per_interval_while_broken_and_stops_once_repair
     clock.now += 5 * 24 * 3600
     assert remind_due(monitor) == 0
     assert sum(e["data"].get("reminder") is True for e in queued_events(monitor)) == 2
-
-
-def test_the_delivery_backoff_grows_and_is_bounded():
-    assert [backoff(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0] and backoff(30) == 3600.0
-
-
-def test_a_failed_delivery_is_retried_after_its_backoff_and_given_up_after_the_last_attempt(tmp_path):
-    from connections.outbox import MAX_ATTEMPTS
-
-    monitor = monitor_on(tmp_path)
-    monitor.apply(ACTIVE, (1.0, 1), "webhook")
-    sent = []
-
-    def failing(event):
-        sent.append(event["id"])
-        raise ConnectionError("down")
-
-    now = monitor.now()
-    counts = [deliver_due(monitor, failing, now)]
-    counts.append(deliver_due(monitor, failing, now + 1))  # not due yet: nothing sent
-    for attempt in range(1, MAX_ATTEMPTS):
-        now += backoff(attempt)
-        counts.append(deliver_due(monitor, failing, now))
-    assert len(sent) == MAX_ATTEMPTS and len(set(sent)) == 1  # the same event (same id) every time
-    assert counts[1] == {"delivered": 0, "retry": 0, "failed": 0} and counts[-1]["failed"] == 1
-    assert queued(monitor) == []
 
 
 STATUSES = ["active", "error", "expired", "active", "deleted"]

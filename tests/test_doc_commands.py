@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     f"{OPERATOR} offboard --owner-id cust-42 --dry-run": RUN,
     f"{OPERATOR} offboard --owner-id cust-42": RUN,
     f"{OPERATOR} deliver-events": RUN,
+    f"{OPERATOR} resume-events": RUN,
     f"{OPERATOR} reconcile": RUN,
     SCREENSHOTS: "needs `make run`'s demo and rewrites docs/screenshots/: its interpreter and path are checked below",
     f"make -C {INSTALLED} run": "the demo, which runs until Ctrl-C: tests/test_devserver.py runs it",

@@ -1,5 +1,5 @@
 """GET /healthz (liveness: the process answers) and GET /readyz (readiness: the shared state answers, and StackOne's
-address is not known to be wrong)."""
+address is not known to be wrong; it also says when delivery of events to APP_WEBHOOK_URL is paused)."""
 
 from __future__ import annotations
 
@@ -47,11 +47,17 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when the shared state (Redis, or the state folder) answers and StackOne's address has not proved wrong;
-    503 with the reason otherwise."""
-    reason = services().state.ping() or _wrong_url_reason()
+    503 with the reason otherwise. It also says when delivery of events to APP_WEBHOOK_URL is paused."""
+    svc = services()
+    reason = svc.state.ping() or _wrong_url_reason()
     if reason:
         response = jsonify({"status": "unavailable", "reason": reason})
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    return jsonify({"status": "ready"})
+    # Still ready (200): the service serves every caller; only the events to the app wait for the operator.
+    try:
+        paused = svc.endpoint_pause.reason() if svc.endpoint_pause else None
+    except StateUnavailable:
+        paused = None  # the state failed since its ping: the next probe says so
+    return jsonify({"status": "ready", "events": "paused", "eventsReason": paused} if paused else {"status": "ready"})
