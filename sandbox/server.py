@@ -109,6 +109,8 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
             return _error(400, errors)
         found = [a for a in list(project.accounts.values()) if account_matches(a, filters)]
         page, size = filters["page"], filters["size"]
+        if project.max_page_size:
+            size = min(size, project.max_page_size)  # cut silently: the caller cannot tell a short page is not last
         return jsonify(found[(page - 1) * size: page * size])
 
     @app.get("/accounts/<account_id>")
@@ -191,14 +193,34 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
     @app.post("/sandbox/settings")
     def sandbox_settings():
         """Sandbox control: {"connection_attempts": false} leaves latest_connection_attempt out of authenticate;
-        {"webhooks": false} sends no account.* webhook (accounts the service never hears of) until true again."""
+        {"webhooks": false} sends no account.* webhook (accounts the service never hears of) until true again;
+        {"max_page_size": N} serves at most N accounts a page, whatever page_size asks (0: no cap), as StackOne,
+        whose largest page is not documented, may."""
         body = request.get_json(silent=True)
         switches = ("connection_attempts", "webhooks")
         if not isinstance(body, dict) or not all(isinstance(body.get(name, True), bool) for name in switches):
             return _error(400, "connection_attempts and webhooks must be true or false")
+        cap = body.get("max_page_size", project.max_page_size)
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            return _error(400, "max_page_size must be a whole number, 0 for no cap")
         for name in switches:
             setattr(project, name, body.get(name, getattr(project, name)))
-        return jsonify({name: getattr(project, name) for name in switches})
+        project.max_page_size = cap
+        return jsonify({**{name: getattr(project, name) for name in switches}, "max_page_size": cap})
+
+    @app.post("/sandbox/accounts")
+    def seed_accounts():
+        """Sandbox control: {"count": N, "owners": M, "provider": "hibob"} makes N active accounts spread over M
+        owners (seed-org-1 …) at once, with no webhook: a project the service has never seen."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), int) and not isinstance(body.get(k), bool)
+                                                 and 1 <= body[k] <= 100_000 for k in ("count", "owners")):
+            return _error(400, "count and owners must be whole numbers from 1 to 100000")
+        provider = body.get("provider", "hibob")
+        if provider not in CONNECTORS:
+            return _error(400, f"provider must be one of: {', '.join(sorted(CONNECTORS))}")
+        made = project.seed(body["count"], body["owners"], provider)
+        return jsonify({"created": len(made)}), 201
 
     @app.get("/sandbox/requests")
     def recorded_requests():

@@ -36,6 +36,7 @@ class SandboxProject:
     # in StackOne's newest documents and in no SDK version, so a client must also work without it.
     connection_attempts: bool = True
     webhooks: bool = True  # False plays webhooks StackOne never delivered (POST /sandbox/settings)
+    max_page_size: int = 0  # GET /accounts serves at most this many a page (0: as asked); POST /sandbox/settings
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -164,6 +165,23 @@ class SandboxProject:
             self.accounts[account_id] = account
             session["attempt"] = _attempt(session, "authenticated", account_id)
             return "account.created", dict(account)
+
+
+    def seed(self, count: int, owners: int, provider: str) -> list[str]:
+        """Make `count` active accounts over `owners` owners at once (no session, no webhook)."""
+        made = []
+        with self.lock:
+            for n in range(count):
+                owner = f"seed-org-{n % owners + 1}"
+                account_id = str(10**19 + next(self._ids))
+                self.accounts[account_id] = {
+                    "id": account_id, "provider": provider, "provider_name": CONNECTORS[provider][0],
+                    "status": "active", "status_reasons": [], "origin_owner_id": owner,
+                    "origin_owner_name": owner.title(), "origin_username": f"user{n}@{owner}.test", "label": None,
+                    "type": "production", "created_at": now_iso(), "updated_at": now_iso(),
+                    "credentials": {"api_key": "sandbox-provider-secret"}, "setup_information": {"subdomain": "acme"}}
+                made.append(account_id)
+        return made
 
 
 def _attempt(session: dict[str, Any], status: str, account_id: str | None) -> dict[str, Any]:

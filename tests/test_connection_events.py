@@ -315,3 +315,45 @@ def test_every_deletion_is_announced_once_with_the_account_as_it_was_seen_here_o
             "accountId": account_id, "ownerId": owner, "provider": "hibob", "label": label, "status": "deleted"}]
     assert not receiver.of("connection.created", unseen)  # announced gone, never as new
     assert receiver.refused == 0
+
+
+def accounts_calls(sandbox: str) -> int:
+    return requests.get(f"{sandbox}/sandbox/calls", timeout=5).json().count("GET /accounts")
+
+
+def stackone_accounts(sandbox: str) -> list[dict]:
+    """Every account of the sandbox's project, read as a client of its API would."""
+    found, page = [], 1
+    while batch := requests.get(f"{sandbox}/accounts", params={"page_size": 40, "page": page}, auth=(KEY, ""),
+                                timeout=30).json():
+        found += batch
+        page += 1
+    return found
+
+
+def test_a_reconcile_pass_reads_the_whole_project_in_pages_and_announces_each_unseen_account_once(stack):
+    service, sandbox, receiver, env, _ = stack
+    assert wait_for(lambda: all_delivered(env))
+    # StackOne may serve fewer than asked (its largest page is not documented): here 40 of the 100 asked.
+    requests.post(f"{sandbox}/sandbox/settings", json={"max_page_size": 40}, timeout=5).raise_for_status()
+    try:
+        seeded = requests.post(f"{sandbox}/sandbox/accounts", json={"count": 500, "owners": 180}, timeout=30)
+        assert seeded.status_code == 201
+        everything = stackone_accounts(sandbox)
+        seeds = {a["id"] for a in everything if a["origin_owner_id"].startswith("seed-org-")}
+        assert len(seeds) == 500
+        before = accounts_calls(sandbox)
+        first = flask_cli(env, "reconcile")
+        assert first.returncode == 0, first.stderr
+        # The whole project in pages of 40, not one call per owner; a last page of 25 or more (StackOne's default
+        # page, which any cap allows) may not be the last, so an empty page ends the pass.
+        pages, tail = -(-len(everything) // 40), len(everything) % 40
+        assert accounts_calls(sandbox) - before == pages + (tail == 0 or tail >= 25)
+        assert wait_for(lambda: all_delivered(env), 30)
+        created = [e["data"]["accountId"] for e in receiver.verified if e["type"] == "connection.created"
+                   and e["data"]["accountId"] in seeds]
+        assert sorted(created) == sorted(seeds)  # each announced, once
+        again = flask_cli(env, "reconcile")
+        assert again.returncode == 0 and json.loads(again.stdout)["applied"] == 0  # nothing new to say
+    finally:
+        requests.post(f"{sandbox}/sandbox/settings", json={"max_page_size": 0}, timeout=5).raise_for_status()
