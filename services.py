@@ -15,7 +15,7 @@ from connect_flow import IssuedSession, SessionSettings, session_outcome
 from connections.delivery import deliver_due
 from connections.ledger import DUE_BATCH, NEW, PASS, REMIND, RETRY, open_ledger
 from connections.monitor import ConnectionMonitor
-from connections.outbox import LEASE
+from connections.outbox import lease_for
 from connections.pause import EndpointPause
 from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
@@ -103,7 +103,8 @@ class Services:
         paused = self.endpoint_pause.paused() is not None
         # While paused (a 410), no delivery is claimed: every event waits, with no attempt counted.
         limits = {**DUE_BATCH, PASS: 1 if passes else 0, **({NEW: 0, RETRY: 0} if paused else {})}
-        claims = ledger.claim(now, LEASE, limits)
+        claims = ledger.claim(now, lease_for(self.settings.app_webhook_timeout, self.settings.request_deadline),
+                              limits)
         counts = {"reminded": sum(self.connections.remind(c) for c in claims if c.kind == REMIND)}
         if paused:
             counts.update(held=ledger.backlog(), paused=1)

@@ -17,8 +17,14 @@ from connections.schedule import MAX_ATTEMPTS, Failure, after_failure
 log = logging.getLogger(__name__)
 
 # A send's lease: longer than one send may take (APP_WEBHOOK_TIMEOUT, at most 30 s, plus minting a reconnect link
-# within REQUEST_DEADLINE), so a live sender never loses its event to another.
-LEASE = 120.0
+# within REQUEST_DEADLINE), so a live sender never loses its event to another (the default settings' lease).
+LEASE = 10.0 + 12.0 + 10.0
+
+
+def lease_for(send_limit: float, request_deadline: float) -> float:
+    """How long a claimed event is its sender's: one whole send, a reconnect link's mint, and a margin. A sender
+    killed mid-send leaves its events to be sent again this long after it claimed them."""
+    return send_limit + request_deadline + 10.0
 
 
 def deliver(ledger: Ledger, claims: list[Claim], send: Callable[[dict[str, Any]], None], now: float,

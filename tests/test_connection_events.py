@@ -10,16 +10,14 @@ import os
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from standardwebhooks.webhooks import Webhook
 
 from connections.ledger_sqlite import SqliteLedger
+from tests.app_receiver import Receiver
 from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
@@ -30,50 +28,10 @@ APP_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 ADMIN_TOKEN = secrets.token_urlsafe(32)
 
 
-class Receiver(ThreadingHTTPServer):
-    """The customer's backend: verifies each delivery with standardwebhooks, keeps what it verified."""
-
-    def __init__(self) -> None:
-        self.verified: list[dict] = []
-        self.refused = 0
-        self.gone = False  # the customer deleted this endpoint: 410 Gone to everything
-        self.gone_answers = 0
-        self.ids: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if outer.gone:
-                    outer.gone_answers += 1
-                    self.send_response(410)
-                    self.end_headers()
-                    return
-                try:
-                    payload = Webhook(APP_SECRET).verify(body, dict(self.headers))
-                except Exception:  # the library's verification error: a forged or damaged delivery
-                    outer.refused += 1
-                    self.send_response(400)
-                else:
-                    outer.verified.append(payload)
-                    outer.ids.append(self.headers["webhook-id"])
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    def of(self, kind: str, account_id: str) -> list[dict]:
-        return [e for e in self.verified if e["type"] == kind and e["data"]["accountId"] == account_id]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("events")
-    receiver = Receiver()
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    receiver = Receiver(APP_SECRET)
     sandbox_port, port = free_port(), free_port()
     sandbox_url, service = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{port}"
     sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
@@ -82,7 +40,7 @@ def stack(tmp_path_factory):
     env = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
            "OWNER_JWT_SECRET": JWT_SECRET, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
            "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "STATE_DIR": str(folder / "state"),
-           "APP_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/hooks/stackone",
+           "APP_WEBHOOK_URL": receiver.url,
            "APP_WEBHOOK_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "RECONCILE_INTERVAL": "0",
            "OWNER_RATE_LIMIT": "", "LOG_FORMAT": "json"}
     process = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],

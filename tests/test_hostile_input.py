@@ -124,7 +124,8 @@ def test_a_validly_signed_but_hostile_event_is_invalid_json(webhooks, stackone, 
 
 
 def test_two_deliveries_of_one_event_racing_in_two_workers_act_once(env, caplog):
-    """24 deliveries at once through two app instances on one STATE_DIR (two gunicorn workers): one acts."""
+    """24 deliveries at once through two app instances on one STATE_DIR (two gunicorn workers): one acts, and a
+    delivery again afterwards is a duplicate."""
     env["STACKONE_WEBHOOK_SECRETS"] = WEBHOOK_SECRET
     workers = [create_app(env).test_client(), create_app(env).test_client()]
     sent_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -137,12 +138,16 @@ def test_two_deliveries_of_one_event_racing_in_two_workers_act_once(env, caplog)
 
         def one(i, round_body=round_body, start=start, answers=answers):
             start.wait()
-            answers.append(deliver(workers[i % 2], round_body).get_json()["status"])
+            answer = deliver(workers[i % 2], round_body)
+            answers.append(answer.get_json()["status"] if answer.status_code == 200 else answer.get_json()["code"])
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(24)]
         [t.start() for t in threads]
         [t.join() for t in threads]
-        assert sorted(answers) == ["duplicate"] * 23 + ["processed"], f"round {round_}"
+        # One acts; the others are duplicates, or, while it is still acting, told to deliver again (it may yet fail).
+        assert answers.count("processed") == 1 and set(answers) <= {"processed", "duplicate", "service_busy"}, \
+            f"round {round_}"
+        assert deliver(workers[round_ % 2], round_body).get_json()["status"] == "duplicate"
 
 
 def test_accounts_for_a_provider_that_is_not_enabled_call_nothing(client, stackone):

@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from errors import StateUnavailable
+from errors import ServiceBusy, StateUnavailable
 from polling import remember_created
 from stackone.directory import AccountDirectory
 from state import SharedState
@@ -21,10 +21,10 @@ CLOCK_SKEW = 5 * 60  # how far ahead of our clock a sent_at may be
 # An event stays fresh until sent_at + REPLAY_WINDOW, and sent_at may be CLOCK_SKEW ahead of its receipt: its mark
 # must outlive that, plus a minute for the hosts' (and Redis') clocks to disagree.
 REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
-# While a delivery is being acted on, its mark says so and lives only this long: if acting fails and the mark cannot
-# be removed (the store failing is the usual reason), StackOne's retry acts on the event once this has passed, and
-# the reconcile pass repairs what a retry inside it missed.
-ACTING_TTL = 60
+# While a delivery is being acted on, its mark says so and lives only this long (a request's whole life, and a
+# margin): a delivery that finds it is answered 503, not "duplicate", since the first may yet fail; if it fails and
+# its mark cannot be removed (the store failing is the usual reason), StackOne's retry acts once it has lapsed.
+ACTING_TTL = 30
 ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
@@ -44,6 +44,9 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
     key = delivery_key(body)
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
     if not state.add(key, "acting", ttl=ACTING_TTL):
+        if state.get(key) == "acting":
+            # Not yet acted on: only "done" is a duplicate. StackOne delivers it again; it is acted on once.
+            raise ServiceBusy("This event is being processed; deliver it again shortly", headers={"Retry-After": "1"})
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
