@@ -202,6 +202,9 @@ def open_ledger(state, settings) -> Ledger:
         from connections.ledger_redis import RedisLedger
 
         return RedisLedger(state)
+    from connections.folder_import import import_folder
     from connections.ledger_sqlite import SqliteLedger
 
-    return SqliteLedger(settings.state_dir)
+    ledger = SqliteLedger(settings.state_dir)
+    import_folder(settings.state_dir, ledger)  # a host upgraded from the state folder keeps its accounts and events
+    return ledger

@@ -164,3 +164,31 @@ def test_sqlite_compare_and_set_holds_across_processes(tmp_path):
     assert won == list(range(1, 81))  # every increment made once: no write lost, none doubled
     ledger = SqliteLedger(str(tmp_path))
     assert ledger.read("acc-1") == ({"owner_id": "org-a", "n": 80}, 80) and ledger.backlog() == 80
+
+
+def test_a_host_upgraded_from_the_state_folder_keeps_its_accounts_and_queued_events(tmp_path):
+    import hashlib
+    import json
+
+    from connections.folder_import import import_folder
+
+    def old(key: str, value) -> None:  # the folder's layout, written as the old service wrote it
+        name = hashlib.sha256(key.encode()).hexdigest() + ".json"
+        (tmp_path / name).write_text(json.dumps({"value": value, "expires": None}))
+
+    owner_hash = hashlib.sha256(b"org-old").hexdigest()
+    kept = {"owner_id": "org-old", "provider": "hibob", "status": "error", "deleted": False, "version": 2,
+            "applied": [100.0, 1], "broken_since": 100.0, "reminded_at": None}
+    old("conn-owners", ["org-old"])
+    old(f"conn-owner:{owner_hash}", ["acc-old"])
+    old("conn:" + hashlib.sha256(b"acc-old").hexdigest(), kept)
+    queued = {"id": "evt_old_1", "type": "connection.broken", "timestamp": "2026-12-01T00:00:00Z",
+              "data": {"accountId": "acc-old", "ownerId": "org-old"}}
+    old("outbox-index", ["evt_old_1"])
+    old("outbox:evt_old_1", {"event": queued, "attempts": 3, "next_at": 0})
+    ledger = SqliteLedger(str(tmp_path))
+    assert import_folder(str(tmp_path), ledger) == {"accounts": 1, "events": 1}
+    assert ledger.read("acc-old") == (kept, 1) and ledger.owner_accounts("org-old") == ["acc-old"]
+    assert ledger.queued("evt_old_1").event == queued
+    assert import_folder(str(tmp_path), ledger) == {}  # once: a restart imports nothing again
+    assert ledger.read("acc-old")[1] == 1 and ledger.backlog() == 1
