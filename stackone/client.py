@@ -127,7 +127,7 @@ class StackOneClient:
 
     def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
         """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
-        params: dict[str, Any] = {"origin_owner_id": owner_id}
+        params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
         if provider:
             params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
