@@ -12,7 +12,6 @@ from stackone.directory import owner_key
 from state import SharedState
 from state.lock import held
 
-LOCK_TTL = 30
 KEEP_SECONDS = 30 * 24 * 3600  # a deleted account's record is kept this long (a late webhook is then stale)
 
 
@@ -28,8 +27,8 @@ class ConnectionStore:
 
     @contextmanager
     def locked(self, name: str, wait: float = 10.0) -> Iterator[None]:
-        """Hold a lock (SET NX) for the block, across every worker and host; 503 if it cannot be had in `wait` s."""
-        with held(self._state, f"conn-lock:{_hashed(name)}", ttl=LOCK_TTL, give_up_at=time.monotonic() + wait,
+        """Hold a lock (state.lock) for the block, across every worker and host; 503 if it cannot be had in `wait` s."""
+        with held(self._state, f"conn-lock:{_hashed(name)}", give_up_at=time.monotonic() + wait,
                   busy="The account's state is being updated elsewhere; try again shortly"):
             yield
 
