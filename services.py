@@ -88,10 +88,11 @@ class Services:
         """Send the events that are due (and queue the reminders that are); the background and the CLI call it."""
         if self.app_sender is None:
             return {}
-        self.connections.remind_due()
-        return deliver_due(self.connections.outbox, self.app_sender,
-                           lambda owner, request: self.open_session(owner, request, ignore_limits=True, live=True),
-                           now)
+        with StackOneClient.background():  # reminders and reconnect links: StackOne's budget's background share
+            self.connections.remind_due()
+            return deliver_due(self.connections.outbox, self.app_sender,
+                               lambda owner, request: self.open_session(owner, request, ignore_limits=True,
+                                                                        live=True), now)
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
                      live: bool = False) -> IssuedSession:
@@ -138,7 +139,9 @@ class Services:
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...), asked of StackOne."""
         # Without attempts, read off the accounts asked live: the cache may predate the account this session made.
-        details = session_outcome(self.client, owner.id, token)
+        # A page polls this every few seconds: StackOne's budget counts it as background work, behind the mints.
+        with StackOneClient.background():
+            details = session_outcome(self.client, owner.id, token)
         try:
             recorded = self.state.get(_session_key(token))
         except StateUnavailable:

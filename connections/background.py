@@ -12,6 +12,7 @@ import time
 from flask import Flask
 
 from errors import ServiceError
+from stackone.client import StackOneClient
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,12 @@ def sweep_once(app: Flask) -> None:
     from services import EXTENSION_KEY
 
     svc = app.extensions[EXTENSION_KEY]
-    svc.deliver_events()
-    interval = svc.settings.reconcile_interval
-    if interval and svc.state.add("reconcile-pass", os.getpid(), ttl=interval):
-        reconcile_all(svc, pause=min(OWNER_PAUSE_MAX, interval / 2 / max(1, len(svc.connections.store.owners()))))
+    with StackOneClient.background():  # StackOne's budget: at most its background share, yielding to mints
+        svc.deliver_events()
+        interval = svc.settings.reconcile_interval
+        if interval and svc.state.add("reconcile-pass", os.getpid(), ttl=interval):
+            owners = max(1, len(svc.connections.store.owners()))
+            reconcile_all(svc, pause=min(OWNER_PAUSE_MAX, interval / 2 / owners))
 
 
 def reconcile_all(svc, pause: float = 0.0) -> dict[str, int]:
@@ -62,7 +65,8 @@ def reconcile_all(svc, pause: float = 0.0) -> dict[str, int]:
     total: dict[str, int] = {}
     for owner in svc.connections.store.owners():
         try:
-            counts = svc.connections.reconcile_owner(owner)
+            with StackOneClient.background():  # the operator's `reconcile` too: it must not starve the mints
+                counts = svc.connections.reconcile_owner(owner)
         except ServiceError as exc:
             log.warning("reconcile of one owner failed (%s); the next pass tries again", exc.code)
             continue

@@ -31,7 +31,7 @@ def live(tmp_path_factory):
         "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
         "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": "whsec_fuzz_0123456789",
         "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse,salesforce",
-        "OWNER_RATE_LIMIT": "",  # thousands of requests from one owner, by design
+        "OWNER_RATE_LIMIT": "", "STACKONE_RATE_LIMIT": "",  # thousands of requests from one owner, by design
     }, logs / "gunicorn.log")
     try:
         wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)
