@@ -32,28 +32,25 @@ log = logging.getLogger(__name__)
 PAUSE_KEY = "stackone-pause"
 PAUSE_MAX = 300.0  # seconds: the longest pause a 429's Retry-After may impose on the fleet
 
-# KEYS: the pause, this window's count and background count, the previous window's two counts (one hash tag).
-# ARGV: the limit, the background cap, the weight of the previous window, 1 for background, the counts' lifetime (ms).
-# Answers {1, 0, 0, 0, 0} when counted, {0, pause ms, 0, 0, 0} while paused, and {0, 0, previous, current, ceiling}
-# when over (the counts it was refused on, for the wait).
+# KEYS: the pause, this window's counts and the previous window's (hashes: all calls `n`, background calls `bg`;
+# one hash tag). ARGV: the limit, the background share, the previous window's weight, 1 for background, the counts'
+# lifetime (ms). Answers {1, 0, 0, 0, 0} when counted, {0, pause ms, 0, 0, 0} while paused, and
+# {0, 0, previous, current, ceiling} when over (the counts it was refused on, for the wait).
 TAKE = """
 local paused = redis.call('pttl', KEYS[1])
 if paused > 0 then return {0, paused, 0, 0, 0} end
 local limit, share, weight = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local prev, cur = tonumber(redis.call('get', KEYS[4]) or '0'), tonumber(redis.call('get', KEYS[2]) or '0')
+local cur, prev = redis.call('hmget', KEYS[2], 'n', 'bg'), redis.call('hmget', KEYS[3], 'n', 'bg')
+local n, bg, pn, pbg = tonumber(cur[1] or 0), tonumber(cur[2] or 0), tonumber(prev[1] or 0), tonumber(prev[2] or 0)
 local ceiling = limit
 if ARGV[4] == '1' then
   ceiling = limit - share
-  local bprev, bcur = tonumber(redis.call('get', KEYS[5]) or '0'), tonumber(redis.call('get', KEYS[3]) or '0')
-  if bprev * weight + bcur + 1 > share then return {0, 0, bprev, bcur, share} end
+  if pbg * weight + bg + 1 > share then return {0, 0, pbg, bg, share} end
 end
-if prev * weight + cur + 1 > ceiling then return {0, 0, prev, cur, ceiling} end
-redis.call('incr', KEYS[2])
+if pn * weight + n + 1 > ceiling then return {0, 0, pn, n, ceiling} end
+redis.call('hincrby', KEYS[2], 'n', 1)
+if ARGV[4] == '1' then redis.call('hincrby', KEYS[2], 'bg', 1) end
 redis.call('pexpire', KEYS[2], ARGV[5])
-if ARGV[4] == '1' then
-  redis.call('incr', KEYS[3])
-  redis.call('pexpire', KEYS[3], ARGV[5])
-end
 return {1, 0, 0, 0, 0}
 """
 
@@ -177,10 +174,9 @@ class Budget:
         rule = self.rule
         index, elapsed = window(now, rule.period)
         keys = self._keys
-        answer = self._redis(
-            keys=[self._pause_key, f"{keys}{index}", f"{keys}{index}:bg", f"{keys}{index - 1}",
-                  f"{keys}{index - 1}:bg"],
-            args=[rule.limit, rule.share, 1 - elapsed / rule.period, int(background), int(rule.period * 2000)])
+        answer = self._redis(keys=[self._pause_key, f"{keys}{index}", f"{keys}{index - 1}"],
+                             args=[rule.limit, rule.share, f"{1 - elapsed / rule.period:.5f}", int(background),
+                                   int(rule.period * 2000)])
         self._outage.recovered()
         allowed, paused, prev, cur, ceiling = (int(x) for x in answer)
         if allowed:

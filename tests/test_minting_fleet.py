@@ -4,6 +4,7 @@ cap of 1 make one when StackOne is so slow that the owner's lock is held past it
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -47,9 +48,15 @@ def running_fleet(folder, **settings: str):
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
+def fleet_folder(tmp_path_factory):
+    """Where the fleet keeps its logs."""
+    return tmp_path_factory.mktemp("minting-fleet")
+
+
+@pytest.fixture(scope="module")
+def fleet(fleet_folder):
     """The fleet with a cap of two hibob accounts per owner."""
-    with running_fleet(tmp_path_factory.mktemp("minting-fleet")) as running:
+    with running_fleet(fleet_folder) as running:
         yield running
 
 
@@ -59,6 +66,18 @@ def owner(org: str) -> dict[str, str]:
 
 def sessions_minted(sandbox: str) -> int:
     return requests.get(f"{sandbox}/sandbox/calls", timeout=5).json().count("POST /connect_sessions")
+
+
+def test_the_fleet_says_once_that_its_redis_keeps_no_persistence(fleet, fleet_folder):
+    # Two hosts of two workers start on a redis-server without AOF or RDB: one line for the whole start.
+    def warnings():
+        return [line for log in fleet_folder.glob("gunicorn-*.log") for line in log.read_text().splitlines()
+                if "Redis may lose queued events: persistence is off" in line]
+
+    deadline = time.monotonic() + 15
+    while not warnings() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the check runs beside the first worker's start
+    assert len(warnings()) == 1 and "WARNING" in warnings()[0]
 
 
 def test_fifty_identical_requests_with_one_key_make_one_session_and_fifty_identical_answers(fleet):
