@@ -249,7 +249,8 @@ class StackOneClient:
                     seconds = max(1, min(math.ceil(wait), RETRY_AFTER_CAP))
                     raise UpstreamBusy("StackOne is busy; try again shortly",
                                        headers={"Retry-After": str(seconds)}) from None
-            time.sleep(wait)  # background only: nobody waits on it, and it must yield to interactive calls
+            # Background only: nobody waits on it, and it must yield to interactive calls (never a busy loop).
+            time.sleep(max(wait, MIN_ATTEMPT))
 
     def _retry(self, method: str, attempt: int, *, sent: bool, wait: float) -> bool:
         """Sleep and return True when another attempt is allowed and can still finish before the deadline."""
