@@ -52,6 +52,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/proxy_floor.py
 	$(BIN)/python bench/provider_cost.py
 	$(BIN)/python bench/idempotency_cost.py
+	$(BIN)/python bench/budget_cost.py
 	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
 	$(BIN)/python bench/instructions.py

@@ -18,6 +18,7 @@ from problems import register_problem_handlers
 from ratelimit import init_owner_limit
 from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
 from serving.deadline import init_deadline
+from stackone.budget import open_budget
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_state
@@ -51,7 +52,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     observer = RequestObserver()
     state = open_state(settings)
     client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout,
-                            observer=observer, on_wrong_url=wrong_url_recorder(state, settings.stackone_api_url))
+                            observer=observer, on_wrong_url=wrong_url_recorder(state, settings.stackone_api_url),
+                            budget=open_budget(settings, state))
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
         client=client,

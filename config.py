@@ -22,6 +22,7 @@ DEFAULT_SERVICE_NAME = "stackone-connect-backend"
 DEFAULT_OWNER_RATE_LIMIT = "30/minute;300/hour"
 # Status polls that must ask StackOne (a kept outcome answers the rest): one open hub asks about 12 times a minute.
 DEFAULT_OWNER_STATUS_RATE_LIMIT = "60/minute;600/hour"
+DEFAULT_STACKONE_RATE_LIMIT = "1000/minute"  # StackOne's documented limit per API key
 _RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 
@@ -108,6 +109,23 @@ def _rate_limit(raw: str | None, name: str = "OWNER_RATE_LIMIT", default: str = 
     if not all(_RATE.fullmatch(part) for part in parts):
         raise ConfigError(f"{name} must look like {default} (got {raw!r})")
     return ";".join(part.strip() for part in parts)
+
+
+def _stackone_rate(raw: str | None) -> str:
+    """STACKONE_RATE_LIMIT: one rule in the limits library's notation ("1000/minute"); empty: not counted."""
+    if raw is None:
+        return DEFAULT_STACKONE_RATE_LIMIT
+    if raw.strip() and not _RATE.fullmatch(raw):
+        raise ConfigError(f"STACKONE_RATE_LIMIT must be one rule like 1000/minute (got {raw[:40]!r})")
+    return raw.strip()
+
+
+def _share(env: Mapping[str, str]) -> float:
+    share = _number(env, "STACKONE_BACKGROUND_SHARE", 0.2)
+    if not 0 < share <= 0.5:
+        # Background work never spends the last share of the budget either: past one half, mints would get less.
+        raise ConfigError("STACKONE_BACKGROUND_SHARE must be more than 0 and at most 0.5")
+    return share
 
 
 def _bind(raw: str) -> str | None:
@@ -267,6 +285,9 @@ class Settings:
     redis_timeout: float = 0.5
     owner_rate_limit: str = DEFAULT_OWNER_RATE_LIMIT
     owner_status_rate_limit: str = DEFAULT_OWNER_STATUS_RATE_LIMIT
+    stackone_rate_limit: str = DEFAULT_STACKONE_RATE_LIMIT
+    stackone_background_share: float = 0.2
+    web_concurrency: int = 2  # gunicorn's workers per host: each counts its share of the budget without Redis
     trusted_proxy_count: int = 0
     metrics_bind: str | None = None
     log_level: str = "INFO"
@@ -372,6 +393,10 @@ class Settings:
             owner_rate_limit=_rate_limit(env.get("OWNER_RATE_LIMIT")),
             owner_status_rate_limit=_rate_limit(env.get("OWNER_STATUS_RATE_LIMIT"), "OWNER_STATUS_RATE_LIMIT",
                                                 DEFAULT_OWNER_STATUS_RATE_LIMIT),
+            stackone_rate_limit=_stackone_rate(env.get("STACKONE_RATE_LIMIT")),
+            stackone_background_share=_share(env),
+            # gunicorn's own default (serving/gunicorn_settings.py), read the same way.
+            web_concurrency=int(_number(env, "WEB_CONCURRENCY", os.cpu_count() or 2, minimum=1)),
             trusted_proxy_count=int(_number(env, "TRUSTED_PROXY_COUNT", 0)),
             metrics_bind=_bind(env.get("METRICS_BIND", "").strip()),
             log_level=_log_level(env.get("LOG_LEVEL", "")),

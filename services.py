@@ -98,7 +98,10 @@ class Services:
         retries) and, with `passes`, the scheduled reconcile pass; the background and the CLI call it."""
         if self.app_sender is None:
             return {}
-        now = time.time() if now is None else now
+        with StackOneClient.background():  # reminders, reconnect links, reconcile: StackOne's background share
+            return self._run_due(time.time() if now is None else now, passes)
+
+    def _run_due(self, now: float, passes: bool) -> dict[str, int]:
         ledger = self.connections.ledger
         paused = self.endpoint_pause.paused() is not None
         # While paused (a 410), no delivery is claimed: every event waits, with no attempt counted.
@@ -167,7 +170,7 @@ class Services:
                                rules=settings.owner_status_rate_limit, scope="status")
             budget = lambda owner_id: limit.take(owner_key(owner_id))  # noqa: E731 - one line, kept beside its limit
         # Without attempts, read off the accounts asked live: the cache may predate the account this session made.
-        return SessionPolls(self.state, lambda owner_id, token: session_outcome(self.client, owner_id, token), budget)
+        return SessionPolls(self.state, _polled(self.client), budget)
 
     def session_status(self, owner: Owner, token: str) -> dict[str, str]:
         """How the owner's session went (pending, authenticated, ...): kept, settled by a webhook, or asked."""
@@ -182,6 +185,14 @@ class Services:
             created = instant(details.created_at)
             expires_at = created + timedelta(seconds=DEFAULT_SESSION_LIFETIME) if created else None
         return session_status(owner, details, expires_at=expires_at)
+
+
+def _polled(client: StackOneClient):
+    """How a poll asks StackOne: as background work in StackOne's budget (a page polls every few seconds)."""
+    def ask(owner_id: str, token: str):
+        with StackOneClient.background():
+            return session_outcome(client, owner_id, token)
+    return ask
 
 
 def _session_key(token: str) -> str:

@@ -12,7 +12,7 @@ import responses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.provider_cost import cpu_per_call  # noqa: E402
+from bench.provider_cost import NEVER_REACHED, cpu_per_call  # noqa: E402
 from tests.helpers import API, API_KEY, JWT_SECRET, login, session_answer  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_IDEMPOTENCY_REQUESTS", "300"))
@@ -26,12 +26,14 @@ def main() -> None:
     # The lean configuration, as in provider_cost.py: what differs between the rows stands out.
     app = create_app({"STACKONE_API_KEY": API_KEY, "STACKONE_API_URL": API, "OWNER_AUTH": "jwt",
                       "OWNER_JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": "",
-                      "SESSION_REUSE_WINDOW": "0", "STATE_DIR": tempfile.mkdtemp(prefix="bench-idempotency-")})
+                      "STACKONE_RATE_LIMIT": NEVER_REACHED, "SESSION_REUSE_WINDOW": "0",
+                      "STATE_DIR": tempfile.mkdtemp(prefix="bench-idempotency-")})
     client = app.test_client()
     # The default configuration's live-session reuse (SESSION_REUSE_WINDOW=60): each request a new decision (its own
     # label), so each claims, mints and keeps a record, as a first click does.
     reusing = create_app({"STACKONE_API_KEY": API_KEY, "STACKONE_API_URL": API, "OWNER_AUTH": "jwt",
                           "OWNER_JWT_SECRET": JWT_SECRET, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": "",
+                          "STACKONE_RATE_LIMIT": NEVER_REACHED,
                           "STATE_DIR": tempfile.mkdtemp(prefix="bench-reuse-")}).test_client()
     headers = {"Authorization": f"Bearer {login(org_id='org-bench', exp_in=36000)}"}
     fresh = itertools.count()

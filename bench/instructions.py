@@ -31,6 +31,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.provider_cost import NEVER_REACHED  # noqa: E402
 from bench.proxy_floor import KEY, Contender, certificate, wait_for_standin  # noqa: E402
 from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET, login  # noqa: E402
@@ -165,7 +166,8 @@ def main() -> None:
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
     standin = start(["bench/standin.py", str(standin_port), "0.02", cert, key], {}, folder / "standin.log")
-    common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert}
+    common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert,
+              "STACKONE_RATE_LIMIT": NEVER_REACHED}
     headers = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=3600)}"}
                for n in range(OWNERS)]
     try:

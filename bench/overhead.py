@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.provider_cost import NEVER_REACHED  # noqa: E402
 from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
@@ -76,7 +77,7 @@ def main() -> None:
     service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{service_port}", "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url,
         "OWNER_AUTH": "jwt", "OWNER_RATE_LIMIT": "", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp / "state"),
-        "GUNICORN_ACCESSLOG": "", "LOG_LEVEL": "WARNING",
+        "GUNICORN_ACCESSLOG": "", "LOG_LEVEL": "WARNING", "STACKONE_RATE_LIMIT": NEVER_REACHED,
     }, tmp / "gunicorn.log")
     try:
         wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)

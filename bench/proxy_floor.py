@@ -34,6 +34,7 @@ from cryptography.x509.oid import NameOID
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import load  # noqa: E402 - bench/load.py, beside this file
 
+from bench.provider_cost import NEVER_REACHED  # noqa: E402
 from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
 from tests.helpers import JWT_SECRET, login  # noqa: E402
 
@@ -179,7 +180,8 @@ def main() -> None:
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
     standin = start(["bench/standin.py", str(standin_port), str(DELAY), cert, key], {}, folder / "standin.log")
-    common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert}
+    common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert,
+              "STACKONE_RATE_LIMIT": NEVER_REACHED}
     everyone = contenders(folder)
     started: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
@@ -275,7 +277,8 @@ def slow_upstream(folder: Path, cert: str, key: str, headers: dict) -> None:
         "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"https://127.0.0.1:{port}", "REQUESTS_CA_BUNDLE": cert,
         "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "OWNER_AUTH": "jwt",
         "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(folder / "slow-state"),
-        "STACKONE_ENABLED_PROVIDERS": "bamboohr", "LOG_LEVEL": "WARNING"}, folder / "slow-service.log")
+        "STACKONE_ENABLED_PROVIDERS": "bamboohr", "LOG_LEVEL": "WARNING", "STACKONE_RATE_LIMIT": NEVER_REACHED},
+        folder / "slow-service.log")
     try:
         wait_until_up(f"http://127.0.0.1:{service_port}/healthz", service)
         url = f"http://127.0.0.1:{service_port}/stackone_connect_sessions"

@@ -11,6 +11,7 @@ from flask import Flask
 from connections.offboarding import OffboardSummary, offboard
 from connections.reconcile import reconcile_project
 from errors import ServiceError
+from stackone.client import StackOneClient
 
 
 def register(app: Flask, command_class, services) -> None:
@@ -22,8 +23,9 @@ def register(app: Flask, command_class, services) -> None:
         """Compare our view of the accounts with StackOne's, every page; differences become events."""
         svc = services()
         try:
-            counts = svc.connections.reconcile_owner(owner_id.strip()) if owner_id else \
-                reconcile_project(svc.connections, svc.client)
+            with StackOneClient.background():  # the operator's pass too: it must not starve the mints
+                counts = svc.connections.reconcile_owner(owner_id.strip()) if owner_id else \
+                    reconcile_project(svc.connections, svc.client)
         except ServiceError as exc:
             raise click.ClickException(f"{exc.code}: {exc.detail}") from None
         click.echo(json.dumps(counts))

@@ -7,7 +7,7 @@ import time
 
 from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
 from domain.accounts import SessionDetails
-from errors import StateUnavailable
+from errors import ServiceBusy, StateUnavailable
 from identity.owner import Owner
 from minting.once import InProgress, Once
 from minting.reservations import Reservations, session_digest
@@ -86,7 +86,7 @@ class Minter:
             return mint_session(owner, request, decision, client=self._client, settings=self._settings)
         key = owner_key(owner.id)
         # One decision at a time per owner across the fleet: two creates at N-1 cannot both pass.
-        with self._reservations.owner_locked(key, deadline):
+        with self._reservations.owner_locked(key, deadline) as lease:
             accounts = self._client.list_accounts(owner.id)  # live: the cache may miss an account just made
             pending = still_pending(self._reservations.held(key), accounts, time.time())
             try:
@@ -97,6 +97,10 @@ class Minter:
                 if kept is None:
                     raise
                 return kept
+            if lease.lost:
+                # The shared state was unreachable for longer than the lease: another host may be deciding now.
+                raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
+                                  headers={"Retry-After": "1"})
             issued = mint_session(owner, request, decision, client=self._client, settings=self._settings)
             pending.append(Reservation(
                 decision.provider, time.time(), issued.expires_at.timestamp(), frozenset(a.id for a in accounts),

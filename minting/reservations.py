@@ -10,9 +10,7 @@ from contextlib import contextmanager
 
 from policy.caps import Reservation
 from state import SharedState
-from state.lock import held
-
-LOCK_TTL = 30  # outlives any request holding it; a host that died with it frees the owner after this long
+from state.lock import Lease, held
 
 
 class Reservations:
@@ -22,11 +20,12 @@ class Reservations:
         self._state = state
 
     @contextmanager
-    def owner_locked(self, owner_key: str, deadline: float | None) -> Iterator[None]:
-        """Hold the owner's lock (SET NX) for the block; 503 service_busy if it cannot be had before the deadline."""
-        with held(self._state, f"caps-lock:{owner_key}", ttl=LOCK_TTL, give_up_at=deadline,
-                  busy="Another request of your organisation is connecting an account; try again shortly"):
-            yield
+    def owner_locked(self, owner_key: str, deadline: float | None) -> Iterator[Lease]:
+        """Hold the owner's lock (state.lock: renewed while held) for the block; 503 service_busy if it cannot be had
+        before the deadline."""
+        with held(self._state, f"caps-lock:{owner_key}", give_up_at=deadline,
+                  busy="Another request of your organisation is connecting an account; try again shortly") as lease:
+            yield lease
 
     def held(self, owner_key: str) -> list[Reservation]:
         """The owner's reservations as stored (expired and consumed ones included; policy.caps sorts them)."""

@@ -36,4 +36,16 @@ def load_app() -> Flask:
     app = create_app()
     if "gunicorn.arbiter" in sys.modules:
         background.start(app)  # in the worker: send events, remind, reconcile on schedule
+        _check_redis_duties(app)
     return app
+
+
+def _check_redis_duties(app: Flask) -> None:
+    # In a worker, not the master: redis-py imports ssl, which the master must leave for gevent to patch first.
+    from services import EXTENSION_KEY
+
+    settings = app.extensions[EXTENSION_KEY].settings
+    if settings.redis_url:
+        from state.redis_duties import start_check
+
+        start_check(app.extensions[EXTENSION_KEY].state, settings.redis_url, settings.redis_timeout)

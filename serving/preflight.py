@@ -17,9 +17,13 @@ def startup_notes(settings: Settings) -> list[tuple[int, str]]:
     state = f"Redis (prefix {settings.redis_key_prefix})" if settings.redis_url else settings.state_dir
     limit = settings.owner_rate_limit or "off"
     polls = settings.owner_status_rate_limit or "off"
+    budget = "not counted" if not settings.stackone_rate_limit else \
+        f"{settings.stackone_rate_limit} " + ("shared in Redis" if settings.redis_url else
+                                              f"split over {settings.web_concurrency} workers")
     notes = [(logging.INFO, f"StackOne at {settings.stackone_api_url}; owner from {settings.owner_auth}; "
                             f"account cache {settings.account_cache_ttl}s; shared state in {state}; "
-                            f"per-owner limit {limit} (status polls that ask StackOne: {polls})")]
+                            f"per-owner limit {limit} (status polls that ask StackOne: {polls}); "
+                            f"StackOne budget {budget}")]
     if not settings.webhook_secrets:
         notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
                                        "and accepts no events"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import contextvars
 import logging
 import math
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
@@ -23,6 +25,7 @@ from urllib3.exceptions import NewConnectionError
 from domain.accounts import Account, Connector, ConnectSession, SessionDetails
 from errors import AccountNotFound, ProviderNotEnabled, ServiceError, SessionNotFound
 from logs.redaction import redact, secret_forms, strip_controls
+from stackone.budget import PAUSE_MAX, Budget, Refused
 from stackone.errors import (
     StackOneError,
     StackOneMisconfigured,
@@ -72,14 +75,20 @@ BACKOFF = 0.25  # seconds before the second retry (the first is immediate), doub
 BACKOFF_MAX = 2.0
 RETRY_AFTER_SLEEP_MAX = 5.0  # the most we sleep on StackOne's Retry-After between GET retries
 MIN_ATTEMPT = 0.05  # an attempt with less time than this left is not started
+BACKGROUND_WAIT = 30.0  # seconds background work waits for the budget (it has no caller waiting) before giving up
+
+# Set by StackOneClient.background() for the work no caller waits on; per thread and per greenlet.
+_background: contextvars.ContextVar[bool] = contextvars.ContextVar("stackone_background", default=False)
 
 
 class StackOneClient:
     """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64,
-                 observer: CallObserver | None = None, on_wrong_url: Callable[[str], None] | None = None) -> None:
+                 observer: CallObserver | None = None, on_wrong_url: Callable[[str], None] | None = None,
+                 budget: Budget | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.budget = budget
         self.timeout = timeout
         self.retries = retries
         self._observer = observer
@@ -111,6 +120,17 @@ class StackOneClient:
     def close(self) -> None:
         """Close pooled connections."""
         self._session.close()
+
+    @staticmethod
+    @contextmanager
+    def background() -> Iterator[None]:
+        """Mark the calls made in the block as background work (reconcile, reminders, reconnect links, status
+        checks): they spend at most STACKONE_BACKGROUND_SHARE of the budget and wait for it rather than fail."""
+        token = _background.set(True)
+        try:
+            yield
+        finally:
+            _background.reset(token)
 
     def create_connect_session(self, payload: dict[str, Any]) -> ConnectSession:
         """POST /connect_sessions; returns the token (and auth link URL when StackOne sends one)."""
@@ -203,6 +223,7 @@ class StackOneClient:
                 raise UpstreamTimeout("The request ran out of time before StackOne answered; try again",
                                       headers={"Retry-After": "1"})
             timeout = self.timeout if budget is None else min(self.timeout, budget)
+            self._spend(where)
             started = time.perf_counter()
             outcome = "error"
             try:
@@ -221,6 +242,10 @@ class StackOneClient:
             finally:
                 if observer:
                     observer.observed(operation, outcome, time.perf_counter() - started)
+            if response.status_code == 429 and self.budget is not None:
+                # Every caller on every host pauses: a retry now would only be refused by the pause.
+                self.budget.pause(_retry_after(response.headers.get("Retry-After"), cap=PAUSE_MAX))
+                return self._answer(response, where, missing)
             if response.status_code in RETRY_STATUSES:
                 wait = min(float(_retry_after(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
                     if response.headers.get("Retry-After") else 0.0
@@ -228,6 +253,27 @@ class StackOneClient:
                     continue
             return self._answer(response, where, missing)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _spend(self, where: str) -> None:
+        """Count the call about to be sent against StackOne's budget; refuse it (503 upstream_busy) when spent."""
+        if self.budget is None:
+            return
+        background = _background.get()
+        left = self._observer.remaining() if self._observer else None  # a status poll waits within its deadline
+        give_up_at = time.monotonic() + (BACKGROUND_WAIT if left is None else min(BACKGROUND_WAIT, left))
+        while True:
+            try:
+                return self.budget.take(background)
+            except Refused as refused:
+                wait = refused.wait
+                if not background or time.monotonic() + wait > give_up_at:
+                    log.warning("StackOne call %s not sent: %s", where,
+                                "StackOne asked us to pause" if refused.paused else "the API key's budget is spent")
+                    seconds = max(1, min(math.ceil(wait), RETRY_AFTER_CAP))
+                    raise UpstreamBusy("StackOne is busy; try again shortly",
+                                       headers={"Retry-After": str(seconds)}) from None
+            # Background only: nobody waits on it, and it must yield to interactive calls (never a busy loop).
+            time.sleep(max(wait, MIN_ATTEMPT))
 
     def _retry(self, method: str, attempt: int, *, sent: bool, wait: float) -> bool:
         """Sleep and return True when another attempt is allowed and can still finish before the deadline."""
@@ -374,7 +420,7 @@ def outbound_proxies(base_url: str) -> dict[str, str]:
     return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
 
 
-def _retry_after(value: str | None) -> int:
+def _retry_after(value: str | None, cap: float = RETRY_AFTER_CAP) -> int:
     """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap."""
     seconds = 1.0
     text = (value or "").strip()
@@ -390,4 +436,4 @@ def _retry_after(value: str | None) -> int:
             seconds = (when - datetime.now(UTC)).total_seconds()
     if math.isnan(seconds):  # inf, 1e400 and -inf are clamped below; NaN compares false to everything
         seconds = 1.0
-    return int(max(1.0, min(seconds, float(RETRY_AFTER_CAP))))
+    return int(max(1.0, min(seconds, float(cap))))

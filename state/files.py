@@ -118,6 +118,23 @@ class FileState:
         except FileNotFoundError:
             pass
 
+    def delete_if(self, key: str, value: Any) -> bool:
+        """Remove the key only if it holds `value` (unexpired), under the host lock `add` takes."""
+        path = self._path(key)
+        with self._locked():
+            if self._read(path) != value:
+                return False
+            self.delete(key)
+        return True
+
+    def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        """Rewrite the entry to expire `ttl` s from now only if it holds `value` (unexpired), under the host lock."""
+        with self._locked():
+            if self._read(self._path(key)) != value:
+                return False
+            self._write(key, value, ttl)
+        return True
+
     def ping(self) -> str | None:
         """None while the folder is writable, else why not."""
         return None if os.access(self.folder, os.W_OK) else f"STATE_DIR {self.folder} is not writable"

@@ -13,6 +13,17 @@ from errors import StateUnavailable
 
 log = logging.getLogger(__name__)
 
+# Compare-and-act on one key, as redis-py's redis/lock.py releases and extends its Lock: the holder's token is
+# checked in the same step, so a lapsed holder cannot delete or extend the next holder's lock.
+DELETE_IF = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+RENEW_IF = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 # Keys that are set "until replaced" still expire: nothing this service writes is meant to outlive a month.
 LONGEST_TTL = 30 * 24 * 3600
 WARN_EVERY = 30.0  # seconds between "Redis is unavailable" lines, per process
@@ -70,6 +81,8 @@ class RedisState:
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                            health_check_interval=15)
         self._prefix = prefix.rstrip(":") + ":"
+        self._delete_if = self._redis.register_script(DELETE_IF)
+        self._renew_if = self._redis.register_script(RENEW_IF)
 
     @property
     def client(self) -> redis.Redis:
@@ -115,14 +128,14 @@ class RedisState:
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store value (as JSON) for ttl seconds, or until replaced (capped at a month)."""
         try:
-            self._ask("set", self._key(key), json.dumps(value, separators=(",", ":")), ex=_seconds(ttl))
+            self._ask("set", self._key(key), _dump(value), ex=_seconds(ttl))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
-        """SET NX EX: one winner across every worker on every host."""
+        """SET NX PX: one winner across every worker on every host."""
         try:
-            return bool(self._ask("set", self._key(key), json.dumps(value), ex=_seconds(ttl), nx=True))
+            return bool(self._ask("set", self._key(key), _dump(value), px=_milliseconds(ttl), nx=True))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
@@ -130,6 +143,24 @@ class RedisState:
         """Remove the key if present."""
         try:
             self._ask("delete", self._key(key))
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from None
+
+    def delete_if(self, key: str, value: Any) -> bool:
+        """Compare-and-delete in one Lua script: True if the key held `value` and is now gone."""
+        try:
+            if self.outage.ongoing():
+                raise RecentFailure("Redis failed moments ago")
+            return bool(self._delete_if(keys=[self._key(key)], args=[_dump(value)]))
+        except redis.RedisError as exc:
+            raise self._unavailable(exc) from None
+
+    def renew_if(self, key: str, value: Any, ttl: float) -> bool:
+        """Compare-and-PEXPIRE in one Lua script: True if the key held `value` and now lives `ttl` more seconds."""
+        try:
+            # Asked even within moments of a failure: a holder's lease must not lapse because another question
+            # failed, and the renewer runs beside the request, so its wait costs no caller.
+            return bool(self._renew_if(keys=[self._key(key)], args=[_dump(value), _milliseconds(ttl)]))
         except redis.RedisError as exc:
             raise self._unavailable(exc) from None
 
@@ -142,6 +173,15 @@ class RedisState:
             return f"Redis is unreachable ({type(exc).__name__})"
         self.outage.recovered()
         return None
+
+
+def _dump(value: Any) -> str:
+    """The stored form of a value, one spelling for every write and comparison (delete_if compares these bytes)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _milliseconds(ttl: float) -> int:
+    return max(1, min(int(ttl * 1000), LONGEST_TTL * 1000))
 
 
 def _seconds(ttl: float | None) -> int:

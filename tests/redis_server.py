@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -27,18 +28,20 @@ def redis_binary() -> str:
 class RedisServer:
     """One redis-server process that a test can kill and start again on the same port."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *args: str) -> None:
         with socket.create_server(("127.0.0.1", 0)) as probe:
             self.port = probe.getsockname()[1]
         self.folder = folder
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
+        # Unpersisted by default (a test's data need not outlive it); `args` may say otherwise, last one winning.
+        self.args = ("--save", "", "--appendonly", "no", *args)
 
     def start(self) -> None:
         """Start (or restart) it and wait until it answers PING."""
         self.process = subprocess.Popen(
-            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+            [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", *self.args, "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -49,6 +52,14 @@ class RedisServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections are accepted by the kernel and nothing answers, as in a Redis hang."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server run again."""
+        self.process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         """Kill it (as an outage would)."""

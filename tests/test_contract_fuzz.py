@@ -32,7 +32,7 @@ def live(tmp_path_factory):
         "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": "whsec_fuzz_0123456789",
         "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse,salesforce",
         # Thousands of requests from one owner, by design (made-up status tokens among them).
-        "OWNER_RATE_LIMIT": "", "OWNER_STATUS_RATE_LIMIT": "",
+        "OWNER_RATE_LIMIT": "", "OWNER_STATUS_RATE_LIMIT": "", "STACKONE_RATE_LIMIT": "",
     }, logs / "gunicorn.log")
     try:
         wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)

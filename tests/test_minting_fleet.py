@@ -1,9 +1,12 @@
 """Minting safe to retry across a fleet, for real: two gunicorn hosts on one redis-server in front of the sandbox.
-One Idempotency-Key sent 50 times at once makes one session; 20 creates at once at cap - 1 make one."""
+One Idempotency-Key sent 50 times at once makes one session; 20 creates at once at cap - 1 make one; two creates at a
+cap of 1 make one when StackOne is so slow that the owner's lock is held past its lease."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -16,12 +19,12 @@ KEY = "v1.sandbox.minting_fleet_0123456789"
 URL = "/stackone_connect_sessions"
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """Sandbox, a redis-server, and two gunicorn masters (2 workers each) sharing it, on free loopback ports."""
+@contextmanager
+def running_fleet(folder, **settings: str):
+    """Sandbox, a redis-server, and two gunicorn masters (2 workers each) sharing it, on free loopback ports; yields
+    the two hosts' URLs and the sandbox's. `settings` adds to (or replaces) the hosts' environment."""
     from tests.redis_server import RedisServer
 
-    folder = tmp_path_factory.mktemp("minting-fleet")
     store = RedisServer(folder)
     store.start()
     sandbox_port = free_port()
@@ -31,7 +34,7 @@ def fleet(tmp_path_factory):
     hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
         "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url,
         "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "REDIS_URL": store.url, "OWNER_RATE_LIMIT": "",
-        "STATE_DIR": str(folder / f"state-{port}"), "ACCOUNT_LIMITS": "hibob=2", "LOG_FORMAT": "text",
+        "STATE_DIR": str(folder / f"state-{port}"), "ACCOUNT_LIMITS": "hibob=2", "LOG_FORMAT": "text", **settings,
     }, folder / f"gunicorn-{port}.log") for port in ports]
     try:
         wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
@@ -44,12 +47,37 @@ def fleet(tmp_path_factory):
         store.stop()
 
 
+@pytest.fixture(scope="module")
+def fleet_folder(tmp_path_factory):
+    """Where the fleet keeps its logs."""
+    return tmp_path_factory.mktemp("minting-fleet")
+
+
+@pytest.fixture(scope="module")
+def fleet(fleet_folder):
+    """The fleet with a cap of two hibob accounts per owner."""
+    with running_fleet(fleet_folder) as running:
+        yield running
+
+
 def owner(org: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login(org_id=org, org_name=org.title())}"}
 
 
 def sessions_minted(sandbox: str) -> int:
     return requests.get(f"{sandbox}/sandbox/calls", timeout=5).json().count("POST /connect_sessions")
+
+
+def test_the_fleet_says_once_that_its_redis_keeps_no_persistence(fleet, fleet_folder):
+    # Two hosts of two workers start on a redis-server without AOF or RDB: one line for the whole start.
+    def warnings():
+        return [line for log in fleet_folder.glob("gunicorn-*.log") for line in log.read_text().splitlines()
+                if "Redis may lose queued events: persistence is off" in line]
+
+    deadline = time.monotonic() + 15
+    while not warnings() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the check runs beside the first worker's start
+    assert len(warnings()) == 1 and "WARNING" in warnings()[0]
 
 
 def test_fifty_identical_requests_with_one_key_make_one_session_and_fifty_identical_answers(fleet):
@@ -94,3 +122,33 @@ def test_twenty_creates_at_once_at_cap_minus_one_across_two_hosts_make_one_sessi
     assert statuses == [200] + [409] * 19, statuses
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"account_limit"}
     assert sessions_minted(sandbox) == before + 1
+
+
+def test_two_creates_on_two_hosts_at_a_cap_of_one_make_one_session_when_the_hold_outlasts_the_lease(
+        tmp_path_factory):
+    # STACKONE_TIMEOUT=30 and a sandbox taking 8 s a call: the first create holds the owner's lock through two calls
+    # (16 s). A lock that lapsed after its lease (state.lock.LEASE_SECONDS) would let the second host read the
+    # reservations (after its own 8 s list) before the first stores its own, and both creates would pass a cap of
+    # 1, as they did with a fixed 30 s lifetime and a longer hold. Only renewal keeps the second host out.
+    from state.lock import LEASE_SECONDS
+
+    latency = 8.0
+    assert LEASE_SECONDS + latency < 2 * latency
+    with running_fleet(tmp_path_factory.mktemp("lock-fleet"), STACKONE_TIMEOUT="30", REQUEST_DEADLINE="45",
+                       ACCOUNT_LIMITS="hibob=1") as (hosts, sandbox):
+        headers = owner("org-race")
+        # Another owner's mint first, at full speed: the connector list is then cached for both hosts.
+        assert requests.post(f"{hosts[0]}{URL}", json={"provider": "bamboohr"}, headers=owner("org-warm"),
+                             timeout=10).status_code == 200
+        before = sessions_minted(sandbox)
+        requests.post(f"{sandbox}/sandbox/latency", json={"seconds": latency}, timeout=5).raise_for_status()
+
+        def send(n):
+            return requests.post(f"{hosts[n]}{URL}", json={"provider": "hibob", "label": f"host {n}"},
+                                 headers=headers, timeout=60)
+
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(send, range(2)))
+        requests.post(f"{sandbox}/sandbox/latency", json={"seconds": 0}, timeout=5)
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        assert sessions_minted(sandbox) == before + 1

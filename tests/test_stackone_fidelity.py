@@ -171,9 +171,15 @@ def test_stackones_busy_failing_and_slow_answers_reach_the_caller_as_ours(stack)
     page = Page(service, "org-faults")
     faults = f"{sandbox}/sandbox/faults"
     try:
-        requests.post(faults, json={"status": 429, "retry_after": 7, "path": "/connect_sessions"}, timeout=5)
+        requests.post(faults, json={"status": 429, "retry_after": 2, "path": "/connect_sessions"}, timeout=5)
         busy = page.post("/stackone_connect_sessions", {"provider": "hibob"})
-        assert (busy.status_code, busy.json()["code"], busy.headers["Retry-After"]) == (503, "upstream_busy", "7")
+        assert (busy.status_code, busy.json()["code"], busy.headers["Retry-After"]) == (503, "upstream_busy", "2")
+        # The 429 pauses every caller for its Retry-After: the next call is refused without asking StackOne.
+        asked = len(requests.get(f"{sandbox}/sandbox/calls", timeout=5).json())
+        paused = page.get("/stackone_accounts")
+        assert (paused.status_code, paused.json()["code"]) == (503, "upstream_busy")
+        assert len(requests.get(f"{sandbox}/sandbox/calls", timeout=5).json()) == asked
+        time.sleep(2)  # the pause ends with StackOne's Retry-After
         # A GET that fails once with a 502 is retried, and the caller never sees it.
         requests.post(faults, json={"status": 502, "path": "/accounts", "method": "GET"}, timeout=5)
         assert page.get("/stackone_accounts").status_code == 200
