@@ -9,6 +9,7 @@ caller arriving meanwhile waits for that result within its deadline, or gets 409
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,8 +49,9 @@ class Once:
         """The result and whether it was replayed. `produce` returning None keeps nothing (the key is released);
         `usable` may refuse a stored result (it is then dropped and produced afresh). Raises DifferentRequest."""
         while True:
-            if self._state.add(key, {"state": "pending", "fp": fp}, ttl=CLAIM_TTL):
-                return self._first(key, fp, produce, ttl), False
+            claim = {"state": "pending", "fp": fp, "by": secrets.token_hex(8)}  # whose claim: only it releases it
+            if self._state.add(key, claim, ttl=CLAIM_TTL):
+                return self._first(key, claim, produce, ttl), False
             record = self._state.get(key)
             if record is None:
                 continue  # released (the first failed) or expired between the two reads: claim it
@@ -71,17 +73,17 @@ class Once:
         """Drop the key's record: the next run does the thing afresh."""
         self._state.delete(key)
 
-    def _first(self, key: str, fp: str, produce: Callable[[], dict[str, Any] | None], ttl: float):
+    def _first(self, key: str, claim: dict[str, Any], produce: Callable[[], dict[str, Any] | None], ttl: float):
         try:
             result = produce()
         except BaseException:
-            self._state.delete(key)  # a 5xx, a timeout or a crash: a retry does it afresh
+            self._state.delete_if(key, claim)  # a 5xx, a timeout or a crash: a retry does it afresh
             raise
         if result is None:
-            self._state.delete(key)
+            self._state.delete_if(key, claim)
             return None
-        self._state.set(key, {"state": "done", "fp": fp, "sealed": self._sealer.seal(json.dumps(result), key)},
-                        ttl=ttl)
+        self._state.set(key, {"state": "done", "fp": claim["fp"],
+                              "sealed": self._sealer.seal(json.dumps(result), key)}, ttl=ttl)
         return result
 
     def _open(self, key: str, record: dict[str, Any]) -> dict[str, Any] | None:
