@@ -20,7 +20,7 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from connections.outbox import Outbox
-from state import open_file_state
+from state import open_sqlite_state
 from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
@@ -115,7 +115,7 @@ def wait_for(check, seconds: float = 10.0):
 
 def all_delivered(env: dict) -> bool:
     """Nothing waits in the service's event queue: every event queued so far has reached the receiver."""
-    return not Outbox(open_file_state(env["STATE_DIR"]), None).pending_ids()
+    return not Outbox(open_sqlite_state(env["STATE_DIR"]), None).pending_ids()
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from connections.monitor import ConnectionMonitor
 from connections.outbox import Outbox, backoff
 from connections.store import ConnectionStore
 from domain.accounts import Account
-from state import open_file_state
+from state import open_sqlite_state
 
 
 class Clock:
@@ -41,7 +41,7 @@ class StackOneAccounts:
 
 
 def monitor_on(tmp_path, clock=None, truth=None) -> ConnectionMonitor:
-    store = ConnectionStore(open_file_state(str(tmp_path / "state")))
+    store = ConnectionStore(open_sqlite_state(str(tmp_path / "state")))
     return ConnectionMonitor(store, Outbox(store._state, store.locked), client=truth or StackOneAccounts(),
                              sending=True, reminder_seconds=24 * 3600, clock=clock or Clock())
 
