@@ -71,17 +71,26 @@ class Database:
         conn.execute("PRAGMA synchronous = NORMAL")  # under WAL: durable across a crash of the process, not of power
         return conn
 
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        """A connection for this thread or greenlet alone, returned to the pool afterwards."""
+    def _checkout(self) -> sqlite3.Connection:
         if self._pid != os.getpid():
             _inherited.extend(self._idle)
             self._idle, self._pid = [], os.getpid()
         # list.pop and append are atomic under the GIL, and never yield under gevent: no lock needed.
         try:
-            conn = self._idle.pop()
+            return self._idle.pop()
         except IndexError:
-            conn = self._connect()
+            return self._connect()
+
+    def _checkin(self, conn: sqlite3.Connection) -> None:
+        if len(self._idle) < IDLE_CONNECTIONS and not conn.in_transaction:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for this thread or greenlet alone, returned to the pool afterwards."""
+        conn = self._checkout()
         try:
             yield conn
         except BaseException:
@@ -89,10 +98,7 @@ class Database:
                 conn.rollback()
             raise
         finally:
-            if len(self._idle) < IDLE_CONNECTIONS and not conn.in_transaction:
-                self._idle.append(conn)
-            else:
-                conn.close()
+            self._checkin(conn)
 
     def retrying(self, attempt: Callable[[], T]) -> T:
         """attempt(), tried again after a cooperative sleep while SQLite says busy, until `wait` seconds have passed."""
@@ -117,21 +123,39 @@ class Database:
         held at the deadline, is raised as StateUnavailable. Keep the block short and free of network calls: the
         write lock stops every other writer on the host while it is held.
         """
-        try:
-            with self.connection() as conn:
-                self.retrying(lambda: conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN"))
-                yield conn
-                conn.execute("COMMIT")
-        except Busy:
-            raise self.unavailable("locked") from None
-        except sqlite3.Error as exc:
-            raise self.unavailable(getattr(exc, "sqlite_errorname", type(exc).__name__)) from None
+        with self._answering(), self.connection() as conn:
+            self.retrying(lambda: conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN"))
+            yield conn
+            conn.execute("COMMIT")
 
     def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one read statement, outside any transaction (under WAL a read never waits for a writer)."""
+        return self._one_statement(lambda conn: conn.execute(sql, params).fetchall())
+
+    def write(self, sql: str, params: Sequence = ()) -> int:
+        """Run one write statement on its own (it takes the write lock for its duration); returns the rows changed.
+
+        Only for a write that reads nothing first: a read-then-write belongs in transaction().
+        """
+        return self._one_statement(lambda conn: conn.execute(sql, params).rowcount)
+
+    def _one_statement(self, run: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._checkout()
         try:
-            with self.connection() as conn:
-                return self.retrying(lambda: conn.execute(sql, params).fetchall())
+            return run(conn)  # the common case, on the hot path: no wait, no error, no context managers
+        except sqlite3.Error:
+            pass  # busy, or failed: tried again below, where a wait is bounded and a failure reported
+        finally:
+            self._checkin(conn)
+        # A statement refused (busy or failed) changed nothing, so trying it again is safe.
+        with self._answering(), self.connection() as conn:
+            return self.retrying(lambda: run(conn))
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        # The boundary: callers see StateUnavailable, never a sqlite3 exception (whose text may quote a statement).
+        try:
+            yield
         except Busy:
             raise self.unavailable("locked") from None
         except sqlite3.Error as exc:

@@ -61,9 +61,8 @@ class SQLiteState:
 
     def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         """Store value for ttl seconds (None: until replaced); a reader sees the old value or the new, never half."""
-        data = _encode(value)
-        with self.database.transaction() as conn:
-            conn.execute(_SET, (key, data, None if ttl is None else self.clock() + ttl))
+        # One statement that reads nothing first: it holds the write lock for itself alone, no BEGIN needed.
+        self.database.write(_SET, (key, _encode(value), None if ttl is None else self.clock() + ttl))
         self._wrote()
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
@@ -77,8 +76,7 @@ class SQLiteState:
 
     def delete(self, key: str) -> None:
         """Remove the key if present."""
-        with self.database.transaction() as conn:
-            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+        self.database.write("DELETE FROM kv WHERE key = ?", (key,))
 
     def delete_if(self, key: str, value: Any) -> bool:
         """Remove the key only while it holds `value` (and has not expired), atomically; True if this call removed it.
