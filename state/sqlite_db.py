@@ -164,7 +164,7 @@ class Database:
     def unavailable(self, reason: str) -> StateUnavailable:
         """The error a caller gets (and the throttled log line) when the database cannot answer."""
         _warn(reason)
-        return StateUnavailable("Shared state (the host's database) is busy; try again shortly",
+        return StateUnavailable("Shared state (the host's database) is unavailable; try again shortly",
                                 headers={"Retry-After": "1"})
 
     def ping(self) -> str | None:
