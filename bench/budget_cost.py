@@ -13,7 +13,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stackone.budget import Budget, Rule  # noqa: E402
-from state.files import open_file_state  # noqa: E402
+from state import open_sqlite_state  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_BUDGET_CALLS", "5000"))
@@ -41,7 +41,7 @@ def redis_cpu(url: str) -> float:
 def main() -> None:
     """Print the CPU per call of each way of counting."""
     folder = Path(tempfile.mkdtemp(prefix="bench-budget-"))
-    state = open_file_state(str(folder / "state"))
+    state = open_sqlite_state(str(folder / "state"))
     server = RedisServer(folder)
     server.start()
     try:

@@ -55,7 +55,7 @@ def main() -> None:
         for _ in range(REPEATS):
             for name, call in rows.items():
                 figures[name].append(cpu_per_call(call, REQUESTS))
-    print(f"Idempotency-Key, state in files, in one process ({REPEATS} interleaved repeats of {REQUESTS}):")
+    print(f"Idempotency-Key, state in SQLite, in one process ({REPEATS} interleaved repeats of {REQUESTS}):")
     base = statistics.median(figures["no key"])
     for name, values in figures.items():
         low, middle, high = statistics.quantiles(values, n=4)

@@ -35,10 +35,10 @@ def cpu_per_call(call, count: int) -> float:
 
 def main() -> None:
     """Print each body's CPU, their difference and the cache read: medians over short interleaved blocks."""
-    # The lean configuration (no INFO lines, no per-owner limit): what differs between the bodies stands out.
+    # The lean configuration (no INFO lines, no per-owner limit, no reuse): what differs between the bodies stands out.
     env = {"STACKONE_API_KEY": API_KEY, "STACKONE_API_URL": API, "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
            "STACKONE_ENABLED_PROVIDERS": "bamboohr", "ACCOUNT_CACHE_TTL": "3600", "LOG_LEVEL": "WARNING",
-           "OWNER_RATE_LIMIT": "", "STACKONE_RATE_LIMIT": NEVER_REACHED,
+           "OWNER_RATE_LIMIT": "", "STACKONE_RATE_LIMIT": NEVER_REACHED, "SESSION_REUSE_WINDOW": "0",
            "STATE_DIR": tempfile.mkdtemp(prefix="bench-provider-")}
     app = create_app(env)
     client = app.test_client()

@@ -1,78 +1,40 @@
-"""The connection ledger on one host: tables in one SQLite database in STATE_DIR (WAL), every read-then-write in a
-short BEGIN IMMEDIATE transaction, due entries claimed with UPDATE ... RETURNING."""
+"""The connection ledger on one host: tables in STATE_DIR's SQLite database (WAL, beside the shared state's), every
+read-then-write in a short BEGIN IMMEDIATE transaction, due entries claimed with UPDATE ... RETURNING."""
 
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
-from errors import StateUnavailable
 from stackone.directory import owner_key
+from state.sqlite_db import open_database
 
-FILE_NAME = "ledger.sqlite3"
-BUSY_WAIT = 2.0  # seconds a transaction waits for another process's, at most, in short cooperative steps
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conn_records (
-  account_id TEXT PRIMARY KEY, owner_key TEXT, deleted INTEGER NOT NULL, revision INTEGER NOT NULL,
-  record TEXT NOT NULL, expires REAL);
-CREATE INDEX IF NOT EXISTS conn_records_owner ON conn_records (owner_key) WHERE deleted = 0;
-CREATE INDEX IF NOT EXISTS conn_records_expiry ON conn_records (expires) WHERE expires IS NOT NULL;
-CREATE TABLE IF NOT EXISTS conn_events (
-  id TEXT PRIMARY KEY, event TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);
-CREATE TABLE IF NOT EXISTS conn_due (kind TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (kind, id));
-CREATE INDEX IF NOT EXISTS conn_due_time ON conn_due (kind, at);
-"""
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS conn_records (account_id TEXT PRIMARY KEY, owner_key TEXT, deleted INTEGER NOT NULL, "
+    "revision INTEGER NOT NULL, record TEXT NOT NULL, expires REAL)",
+    "CREATE INDEX IF NOT EXISTS conn_records_owner ON conn_records (owner_key) WHERE deleted = 0",
+    "CREATE INDEX IF NOT EXISTS conn_records_expiry ON conn_records (expires) WHERE expires IS NOT NULL",
+    "CREATE TABLE IF NOT EXISTS conn_events (id TEXT PRIMARY KEY, event TEXT NOT NULL, "
+    "attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT)",
+    "CREATE TABLE IF NOT EXISTS conn_due (kind TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, "
+    "PRIMARY KEY (kind, id))",
+    "CREATE INDEX IF NOT EXISTS conn_due_time ON conn_due (kind, at)",
+)
 
 
 class SqliteLedger:
-    """Implements connections.ledger.Ledger on a SQLite file; one connection per process, used under a lock."""
+    """Implements connections.ledger.Ledger in STATE_DIR's database (state/sqlite_db.py), beside the shared state."""
 
     def __init__(self, folder: str, *, clock=time.time) -> None:
-        self.path = os.path.join(folder, FILE_NAME)
+        self._database = open_database(folder, SCHEMA)
         self._clock = clock
-        self._lock = threading.Lock()  # gevent patches it: greenlets take turns; SQLite calls never yield inside
-        self._pid: int | None = None
-        self._db: sqlite3.Connection | None = None
 
-    def _connection(self) -> sqlite3.Connection:
-        # A connection opened before gunicorn forked is never used by the child: each process opens its own.
-        if self._db is None or self._pid != os.getpid():
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(fd)
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.05)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(SCHEMA)
-            self._db, self._pid = db, os.getpid()
-        return self._db
-
-    @contextmanager
-    def _transaction(self, immediate: bool = True) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            db = self._connection()
-            give_up = time.monotonic() + BUSY_WAIT
-            while True:
-                try:
-                    db.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() >= give_up:
-                        raise StateUnavailable("The state database is busy; try again shortly",
-                                               headers={"Retry-After": "1"}) from None
-                    time.sleep(0.01)  # cooperative under gevent: other greenlets run meanwhile
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def _transaction(self, immediate: bool = True):
+        # Short: no network call inside, so the host's write lock is held for microseconds.
+        return self._database.transaction(immediate=immediate)
 
     def read(self, account_id: str) -> tuple[dict[str, Any] | None, int]:
         """As Ledger.read."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from config import Settings
 from identity.keys import verification_key
 from serving.unknown_settings import unknown_settings
-from state import open_file_state
+from state import open_sqlite_state
 
 
 def startup_notes(settings: Settings) -> list[tuple[int, str]]:
@@ -41,5 +41,5 @@ def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int,
     if settings.owner_auth == "jwt":
         verification_key(settings)  # parses the public key; PyJWT itself is not imported here
     if not settings.redis_url:
-        open_file_state(settings.state_dir)  # Redis is not contacted: gunicorn starts (not ready) while it is down
+        open_sqlite_state(settings.state_dir)  # Redis is not contacted: gunicorn starts (not ready) while it is down
     return startup_notes(settings) + [(logging.WARNING, line) for line in unknown_settings(env)]

@@ -26,7 +26,7 @@ from connections.outbox import LEASE
 from connections.pause import EndpointPause
 from connections.schedule import MAX_RETRY_AFTER, RETRY_DELAYS, Failure, after_failure, parse_retry_after
 from connections.sender import AppWebhookSender, DeliveryFailed
-from state import open_file_state
+from state import open_sqlite_state
 from tests.e2e_processes import ROOT
 
 SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -116,7 +116,7 @@ def one_pass(ledger, sender, pause, now: float | None = None) -> dict:
 
 
 def pause_on(tmp_path, url: str) -> EndpointPause:
-    return EndpointPause(open_file_state(str(tmp_path / "state")), url)
+    return EndpointPause(open_sqlite_state(str(tmp_path / "state")), url)
 
 
 def sample(name: str, **labels) -> float:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -97,7 +97,8 @@ def test_a_stackone_failure_is_not_kept_so_the_same_key_may_retry(client, stacko
 def test_the_stored_answer_does_not_hand_out_its_token_from_the_state_alone(app, stackone):
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-sealed-secret"))
     app.test_client().post(SESSIONS, json={}, headers=keyed("k-sealed"))
-    stored = "".join(p.read_text() for p in Path(app.extensions["stackone_connect"].state.folder).glob("*.json"))
+    with sqlite3.connect(app.extensions["stackone_connect"].state.database.path) as db:
+        stored = "".join(key + value for key, value in db.execute("SELECT key, value FROM kv"))
     assert stored and "tok-sealed-secret" not in stored and "k-sealed" not in stored and "org-1" not in stored
 
 

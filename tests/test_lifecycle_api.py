@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from responses import matchers
@@ -177,7 +177,8 @@ def test_a_default_session_needs_no_record_and_expires_from_stackones_created_at
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token=TOKEN))
     client.post("/stackone_connect_sessions", json={}, headers=bearer())
     services = client.application.extensions["stackone_connect"]
-    assert list(Path(services.state.folder).glob("*.json")) == []  # nothing written on the hot path
+    with sqlite3.connect(services.state.database.path) as db:
+        assert db.execute("SELECT count(*) FROM kv").fetchone() == (0,)  # nothing written on the hot path
     stackone.get(f"{API}/accounts", json=[])
     long_ago = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(created_at=long_ago))

@@ -1,5 +1,5 @@
-"""Locks that cannot be stolen or outlived (state.lock), on a real redis-server and on the state folder: a hold longer
-than the lease keeps the lock, a lapsed holder cannot release its successor's, and a release lost to a Redis hang
+"""Locks that cannot be stolen or outlived (state.lock), on a real redis-server and on the host's SQLite state: a hold
+longer than the lease keeps the lock, a lapsed holder cannot release its successor's, and a release lost to a Redis hang
 frees the owner within one lease."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import time
 import pytest
 
 from errors import ServiceBusy
-from state import lock
-from state.files import open_file_state
+from state import lock, open_sqlite_state
 from state.lock import LEASE_SECONDS, held
 from state.redis_state import RedisState
 
@@ -25,9 +24,9 @@ def host(url: str, timeout: float = 0.3) -> RedisState:
 
 @pytest.fixture(params=["redis", "files"])
 def two_hosts(request, tmp_path):
-    """Two holders of the same store: two RedisStates on one redis-server, or two FileStates on one folder."""
+    """Two holders of the same store: two RedisStates on one redis-server, or two SQLite states on one STATE_DIR."""
     if request.param == "files":
-        yield open_file_state(str(tmp_path / "state")), open_file_state(str(tmp_path / "state"))
+        yield open_sqlite_state(str(tmp_path / "state")), open_sqlite_state(str(tmp_path / "state"))
         return
     from tests.redis_server import RedisServer
 

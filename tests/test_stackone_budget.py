@@ -1,6 +1,6 @@
 """StackOne's budget per API key (STACKONE_RATE_LIMIT), spent by every host: an interactive call over it is refused
 before StackOne is asked, background work keeps to its share and behind the mints, and a 429 pauses every caller; on
-a real redis-server (two apps as two hosts) and on one host without Redis (two workers on one state folder)."""
+a real redis-server (two apps as two hosts) and on one host without Redis (two workers on one STATE_DIR database)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app import create_app
 from config import ConfigError, Settings
 from stackone.budget import Budget, Refused, Rule
 from stackone.client import StackOneClient
-from state.files import open_file_state
+from state import open_sqlite_state
 from tests.helpers import API, account, bearer, session_answer
 
 URL = "/stackone_connect_sessions"
@@ -19,7 +19,7 @@ TEN_A_DAY = "10/day"
 
 
 def hosts(env, tmp_path, redis_url=None, **settings):
-    """Two apps sharing a budget: two hosts on one Redis, or (no redis_url) two workers on one state folder."""
+    """Two apps sharing a budget: two hosts on one Redis, or (no redis_url) two workers on one STATE_DIR database."""
     def one(name):
         state_dir = str(tmp_path / (name if redis_url else "state"))
         extra = {"REDIS_URL": redis_url} if redis_url else {}
@@ -80,7 +80,7 @@ def test_without_redis_each_worker_spends_its_share_and_a_429_pauses_the_other_w
 def budgets(request, tmp_path):
     """Two holders of one 10-a-day budget with a background share of 2: two hosts on Redis, or one process."""
     rule = Rule.parse(TEN_A_DAY, 0.2)
-    state = open_file_state(str(tmp_path / "state"))
+    state = open_sqlite_state(str(tmp_path / "state"))
     if request.param == "one host":
         budget = Budget(rule, state, processes=1)
         return budget, budget

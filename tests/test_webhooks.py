@@ -11,6 +11,7 @@ import pytest
 from responses import matchers
 
 from app import create_app
+from services import EXTENSION_KEY
 from tests.helpers import API, account, bearer, session_answer, stackone_signature
 
 URL = "/stackone_webhooks"
@@ -100,7 +101,8 @@ def test_replayed_delivery_is_acknowledged_once(client, caplog, monkeypatch):
     assert [line["outcome"] for line in webhook_lines(caplog) if "outcome" in line] == ["processed"]
     # After the 24 h window the replay mark is gone, but the signed sent_at is too old: still not acted on.
     later = time.time() + 24 * 3600 + 5
-    monkeypatch.setattr("state.files.time.time", lambda: later)
+    monkeypatch.setattr("webhooks.events.time.time", lambda: later)
+    monkeypatch.setattr(client.application.extensions[EXTENSION_KEY].state, "clock", lambda: later)
     assert deliver(client, body, signature).get_json()["status"] == "stale"
     assert [line["outcome"] for line in webhook_lines(caplog) if "outcome" in line] == ["processed", "stale"]
 
@@ -196,5 +198,5 @@ def test_a_replay_at_the_very_end_of_the_freshness_window_is_still_a_duplicate(c
     assert deliver(client, body, signature).get_json()["status"] == "processed"
     later = time.time() + 24 * 3600 + 4 * 60  # 24 h 4 min on: the event is still inside its window
     monkeypatch.setattr("webhooks.events.time.time", lambda: later)
-    monkeypatch.setattr("state.files.time.time", lambda: later)
+    monkeypatch.setattr(client.application.extensions[EXTENSION_KEY].state, "clock", lambda: later)
     assert deliver(client, body, signature).get_json()["status"] == "duplicate"
