@@ -191,12 +191,19 @@ def check_folder(folder: str) -> None:
 
 def _create_owner_only(path: str) -> None:
     # Created here, 0600, before SQLite opens it: SQLite would create it 0644 (less the umask), and gives its -wal
-    # and -shm files the database file's own mode.
+    # and -shm files the database file's own mode. Only when absent (O_EXCL): closing any descriptor of a file drops
+    # every POSIX lock this process holds on it, those of its open SQLite connections included (SQLite's documented
+    # hazard), after which another process may checkpoint and remove the WAL under them and their writes are lost.
     try:
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        info = os.stat(path)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     except OSError as exc:
         raise ConfigError(f"the state database {path!r} cannot be created ({exc.strerror})") from None
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise ConfigError(f"the state database {path!r} cannot be read ({exc.strerror})") from None
     if info.st_uid != os.getuid():
         raise ConfigError(f"the state database {path!r} must belong to this user")
     if info.st_mode & 0o077:

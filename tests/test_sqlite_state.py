@@ -323,3 +323,32 @@ def test_a_wait_for_the_lock_lets_the_other_greenlets_of_a_gevent_worker_run(fol
     assert result["outcome"] == "unavailable" and result["elapsed"] < 1.5
     # A wait inside SQLite would freeze the ticker for the whole second: it ticks every 10 ms meanwhile.
     assert result["ticks"] >= 30, result
+
+
+def _open_and_close(folder: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(os.path.join(folder, "state.sqlite3"))
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file: a reader, as any process is
+    conn.close()  # the last connection of the host, as it believes, checkpoints and removes the WAL
+
+
+def test_opening_the_database_again_keeps_this_processs_locks_so_no_other_process_removes_the_wal(tmp_path):
+    """Closing any descriptor of the file drops every POSIX lock of the process, those of its open connections too:
+    another process closing its last connection would then take the process for gone, checkpoint and remove the WAL
+    under it, and its next writes would be lost (seen: events sent twice by two workers)."""
+    import multiprocessing
+
+    from state.sqlite_db import open_database
+
+    database = open_database(str(tmp_path))
+    with database.connection() as held:
+        held.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        held.execute("INSERT INTO t VALUES (1)")  # the WAL now holds a frame, and this process a lock on the file
+        open_database(str(tmp_path))  # a second store of the same process (the ledger beside the state) opens it
+        other = multiprocessing.get_context("spawn").Process(target=_open_and_close, args=(str(tmp_path),))
+        other.start()
+        other.join(30)
+        assert os.path.exists(tmp_path / "state.sqlite3-wal")  # still ours: the other process saw us holding it
+        held.execute("INSERT INTO t VALUES (2)")
+    assert [r[0] for r in database.read("SELECT x FROM t ORDER BY x")] == [1, 2]
