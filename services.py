@@ -20,7 +20,7 @@ from connections.pause import EndpointPause
 from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
 from domain.accounts import Account
-from errors import ServiceBusy, StateUnavailable, Unauthorized
+from errors import ServiceBusy, ServiceError, StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
@@ -32,12 +32,14 @@ from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, instant, session_status
 from polling import SessionPolls
 from schemas.session_request import SESSION_EXPIRY
+from serving.deadline import deadline_slice
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"
 DEFAULT_SESSION_LIFETIME = SESSION_EXPIRY["default"]
+REUSE_CHECK_SHARE = 1 / 3  # of the deadline left, for asking whether a kept session is unused
 CONFIG_ERROR_KEY = "stackone_connect_config_error"
 
 
@@ -71,7 +73,19 @@ class Services:
         return Minter(client=self.client, accounts=self.accounts, once=self.once,
                       reservations=Reservations(self.state), session_settings=self.session_settings,
                       limits=self.settings.account_limits, reuse_window=self.settings.session_reuse_window,
-                      sealer=Sealer(self.settings.stackone_api_key, "held sessions"))
+                      sealer=Sealer(self.settings.stackone_api_key, "held sessions"),
+                      still_pending=self._kept_session_pending)
+
+    def _kept_session_pending(self, owner: Owner, token: str) -> bool:
+        """Whether a kept session may be handed out again: its polled outcome when fresh (a page polling its hub
+        keeps it), else StackOne asked within a third of what is left of the deadline. Any failure, or a StackOne
+        too slow for that third, says no: minting afresh is then the quicker way to a session."""
+        try:
+            with deadline_slice(REUSE_CHECK_SHARE):
+                details = self.polls.details(owner.id, token)
+        except ServiceError:
+            return False
+        return details.origin_owner_id == owner.id and details.attempt_status in (None, "pending")
 
     @functools.cached_property
     def connections(self) -> ConnectionMonitor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
 from domain.accounts import SessionDetails
@@ -24,12 +25,15 @@ class Minter:
 
     def __init__(self, *, client: StackOneClient, accounts: AccountDirectory, once: Once, reservations: Reservations,
                  session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int,
-                 sealer: Sealer) -> None:
+                 sealer: Sealer, still_pending: Callable[[Owner, str], bool] | None = None) -> None:
         self._client = client
         self._accounts = accounts
         self._once = once
         self._reservations = reservations
         self._sealer = sealer
+        # Whether a kept session is still unused; by default StackOne is asked (the service passes a cheaper one).
+        self._still_pending = still_pending or (
+            lambda owner, token: _pending(session_outcome(self._client, owner.id, token)))
         self._settings = session_settings
         self._limits = limits or AccountLimits()
         self._reuse_window = reuse_window
@@ -78,7 +82,7 @@ class Minter:
             return False
         if just_minted(record, now):
             return True  # the double click: no StackOne call to hand it out again
-        return _pending(session_outcome(self._client, owner.id, record["token"]))
+        return self._still_pending(owner, record["token"])
 
     def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, again: str,
                           deadline: float | None, ignore_limits: bool) -> IssuedSession:

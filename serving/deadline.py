@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 
 from errors import ServiceBusy
 
@@ -51,3 +53,18 @@ def init_deadline(app: Flask, budget: float, trust_proxy: bool) -> None:
             raise ServiceBusy(
                 f"This request waited {waited:.1f} s in a queue, past its {budget:g} s budget; try again shortly.",
                 headers={"Retry-After": "1"})
+
+
+@contextmanager
+def deadline_slice(share: float) -> Iterator[None]:
+    """Within the block, the request's deadline is `share` of what is left of it: for a step that may be skipped
+    (a check that saves a call when StackOne is quick), so that a slow answer leaves time for the step that may not."""
+    if not has_request_context() or g.get("deadline") is None:
+        yield
+        return
+    saved = g.deadline
+    g.deadline = time.monotonic() + max(0.0, saved - time.monotonic()) * share
+    try:
+        yield
+    finally:
+        g.deadline = saved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -187,3 +188,45 @@ def test_caps_fail_closed_while_redis_is_down(env, stackone):
     refused = down.test_client().post(URL, json={"provider": "hibob"}, headers=bearer())
     assert (refused.status_code, refused.get_json()["code"]) == (503, "state_unavailable")
     assert "Retry-After" in refused.headers and mints(stackone) == 0
+
+
+def test_a_kept_session_that_a_page_polls_is_handed_out_again_without_asking_stackone(reusing, stackone,
+                                                                                     monkeypatch):
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-polled-01"))
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stackone.post(f"{API}/connect_sessions/authenticate", status=201, json={**attempt("pending"), "created_at": now})
+    first = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+    polled = reusing.post(f"{URL}/status", json={"token": first["token"]}, headers=bearer())
+    assert polled.get_json()["status"] == "pending"  # the page's poll keeps the outcome for a few seconds
+    again = reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+    assert again["token"] == "tok-polled-01" and mints(stackone) == 1
+    assert sum(c.request.url.endswith("/authenticate") for c in stackone.calls) == 1  # the poll's, not a second
+
+
+def test_a_slow_check_of_a_kept_session_gives_way_to_a_fresh_mint_within_the_deadline(env, stackone, monkeypatch):
+    import time
+
+    import requests
+
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)
+    app = create_app({**env, "SESSION_REUSE_WINDOW": "60", "STACKONE_TIMEOUT": "3", "REQUEST_DEADLINE": "3"})
+    client = app.test_client()
+    timeouts = []
+
+    def slow_stackone(request):
+        # As a StackOne taking 2 s would be met: the client's timeout is the most it may wait.
+        timeouts.append(request.req_kwargs["timeout"])
+        raise requests.ReadTimeout("StackOne took longer than the timeout")
+
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-kept-0001"))
+    stackone.add_callback("POST", f"{API}/connect_sessions/authenticate", callback=slow_stackone)
+    client.post(URL, json={"provider": "hibob"}, headers=bearer())
+    stackone.replace("POST", f"{API}/connect_sessions", status=201, json=session_answer(token="tok-fresh-0002"))
+    started = time.monotonic()
+    again = client.post(URL, json={"provider": "hibob"}, headers=bearer())
+    assert again.status_code == 200 and again.get_json()["token"] == "tok-fresh-0002"
+    # The check could spend a third of what was left at most (about 1 s of 3), so a mint still fitted.
+    assert len(timeouts) == 1 and timeouts[0] <= 1.05 and time.monotonic() - started < 3
