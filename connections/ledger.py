@@ -20,7 +20,9 @@ NEW, RETRY, REMIND, PASS = "new", "retry", "remind", "pass"
 KINDS = (NEW, RETRY, REMIND, PASS)
 KEEP_DELETED = 30 * 24 * 3600  # a deleted account's record is kept this long: a late webhook then reads as stale
 # What one tick takes at most of each kind: first attempts ahead of retries, so a backlog never holds them back.
-DUE_BATCH = {NEW: 50, RETRY: 10, REMIND: 50}
+# At most what one pass sends within one lease (connections.outbox.lease_for): twice the sends in flight of first
+# attempts, once of retries.
+DUE_BATCH = {NEW: 16, RETRY: 8, REMIND: 50}
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,9 @@ class Ledger(Protocol):
         attempt and retry alike); a reminder or pass leaves the index."""
         ...
 
-    def retry(self, claim: Claim, at: float, error: str) -> None:
-        """The claimed delivery failed: count the attempt and make it due again at `at` (if still held by us)."""
+    def retry(self, claim: Claim, at: float, error: str) -> bool:
+        """The claimed delivery failed: count the attempt and make it due again at `at`, if still held by us; True
+        when it was (False: the lease had lapsed and the event is another sender's now)."""
         ...
 
     def schedule(self, kind: str, entry_id: str, at: float) -> None:
@@ -164,14 +167,15 @@ class MemoryLedger:
         if claim.kind in (NEW, RETRY):
             self.events.pop(claim.id, None)
 
-    def retry(self, claim: Claim, at: float, error: str) -> None:
+    def retry(self, claim: Claim, at: float, error: str) -> bool:
         """As Ledger.retry."""
         if self.due.get((claim.kind, claim.id)) != claim.until or claim.id not in self.events:
-            return
+            return False
         queued = self.events[claim.id]
         self.events[claim.id] = Queued(queued.event, queued.attempts + 1, error)
         del self.due[(claim.kind, claim.id)]
         self.due[(RETRY, claim.id)] = at
+        return True
 
     def schedule(self, kind: str, entry_id: str, at: float) -> None:
         """As Ledger.schedule."""
@@ -195,16 +199,20 @@ class MemoryLedger:
 
 
 def open_ledger(state, settings) -> Ledger:
-    """The ledger beside the app's shared state: Redis's structures with Redis, else SQLite in STATE_DIR."""
+    """The ledger beside the app's shared state: Redis's structures with Redis, else SQLite in STATE_DIR. What the
+    shared state of old held (known accounts, queued events) is imported once."""
+    from connections.folder_import import import_folder, import_redis
     from state.redis_state import RedisState
 
+    reminder = settings.reconnect_reminder if settings.app_webhook_url else None
     if isinstance(state, RedisState):
         from connections.ledger_redis import RedisLedger
 
-        return RedisLedger(state)
-    from connections.folder_import import import_folder
+        ledger = RedisLedger(state)
+        import_redis(state, ledger, reminder)
+        return ledger
     from connections.ledger_sqlite import SqliteLedger
 
     ledger = SqliteLedger(settings.state_dir)
-    import_folder(settings.state_dir, ledger)  # a host upgraded from the state folder keeps its accounts and events
+    import_folder(settings.state_dir, ledger, reminder)
     return ledger

@@ -160,11 +160,11 @@ class RedisLedger:
             pipe.zrem(self._key("due", claim.kind), claim.id)
         self._run(pipe.execute)
 
-    def retry(self, claim: Claim, at: float, error: str) -> None:
+    def retry(self, claim: Claim, at: float, error: str) -> bool:
         """As Ledger.retry: one script."""
-        self._run(self._retry, keys=[self._key("due", claim.kind), self._key("due", RETRY),
+        return bool(self._run(self._retry, keys=[self._key("due", claim.kind), self._key("due", RETRY),
                                      self._key("ev", claim.id)],
-                  args=[claim.id, repr(float(claim.until)), repr(float(at)), error[:200]])
+                  args=[claim.id, repr(float(claim.until)), repr(float(at)), error[:200]]))
 
     def schedule(self, kind: str, entry_id: str, at: float) -> None:
         """As Ledger.schedule: one ZADD."""

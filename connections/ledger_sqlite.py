@@ -121,17 +121,18 @@ class SqliteLedger:
                 db.execute("DELETE FROM conn_events WHERE id = ?", (claim.id,))
             db.execute("DELETE FROM conn_due WHERE kind IN (?, ?) AND id = ?", (*kinds, claim.id))
 
-    def retry(self, claim: Claim, at: float, error: str) -> None:
+    def retry(self, claim: Claim, at: float, error: str) -> bool:
         """As Ledger.retry."""
         with self._transaction() as db:
             held = db.execute("SELECT 1 FROM conn_due WHERE kind = ? AND id = ? AND at = ?",
                               (claim.kind, claim.id, claim.until)).fetchone()
             if not held or not db.execute("UPDATE conn_events SET attempts = attempts + 1, last_error = ? WHERE id = ?",
                                           (error[:200], claim.id)).rowcount:
-                return  # no longer ours (the lease lapsed and another took it), or not an event
+                return False  # no longer ours (the lease lapsed and another took it), or not an event
             db.execute("DELETE FROM conn_due WHERE kind = ? AND id = ?", (claim.kind, claim.id))
             db.execute("INSERT INTO conn_due (kind, id, at) VALUES (?, ?, ?) ON CONFLICT (kind, id) DO UPDATE "
                        "SET at = excluded.at", (RETRY, claim.id, at))
+        return True
 
     def schedule(self, kind: str, entry_id: str, at: float) -> None:
         """As Ledger.schedule."""

@@ -16,6 +16,7 @@ from connections.ledger import REMIND, Claim, Ledger
 from domain.accounts import Account
 from errors import ServiceBusy
 from metrics import record_account_change
+from stackone.client import StackOneClient
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,9 @@ class ConnectionMonitor:
     def observe_event(self, account_id: str, owner_id: str | None, event_date: Any, kind: str) -> str:
         """A verified StackOne account.* event: the account is fetched live (the event carries no status)."""
         when = (event_time(event_date) or self._clock(), time.time_ns())
-        account = None if kind == "account.deleted" else self._client.get_account(account_id)
+        # Background in StackOne's budget: a burst of webhooks must not spend what mints need (StackOne retries a 503).
+        with StackOneClient.background():
+            account = None if kind == "account.deleted" else self._client.get_account(account_id)
         if account is None:
             return self.apply(Observation(account_id, owner_id, deleted=True), when, "webhook")
         if owner_id and account.origin_owner_id != owner_id:

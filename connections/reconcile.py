@@ -32,9 +32,16 @@ def reconcile_project(monitor: ConnectionMonitor, client, *, keep_lease=lambda: 
         keep_lease()
     # The whole list was read: what is known here and not there was deleted (its account.deleted was missed). An
     # account applied after the pass began (a webhook) is newer than this deletion, which is then dropped as stale.
+    # StackOne pages by number: an account made or deleted meanwhile shifts the pages, so one may be skipped. Each
+    # presumed deletion (few, in the usual pass) is asked of StackOne by id before it is believed.
     for account_id in list(monitor.ledger.known_accounts()):
-        if account_id not in seen and monitor.apply(Observation(account_id, None, deleted=True), when,
-                                                    "reconcile") == "applied":
+        if account_id in seen:
+            continue
+        account = client.get_account(account_id)
+        keep_lease()
+        if account is not None:
+            counts[monitor.apply(observed(account), when, "reconcile")] += 1
+        elif monitor.apply(Observation(account_id, None, deleted=True), when, "reconcile") == "applied":
             counts["inferred_missing"] += 1
             record_account_change("reconcile", "inferred_missing")
     return counts

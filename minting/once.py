@@ -61,8 +61,9 @@ class Once:
                 result = self._open(key, record)
                 if result is not None and (usable is None or usable(result)):
                     return result, True
-                # Unreadable (sealed with a retired secret) or no longer fit for use: produce afresh.
-                self._state.delete(key)
+                # Unreadable (sealed with a retired secret) or no longer fit for use: produce afresh (dropped only as
+                # read: a newer caller's claim made meanwhile stays).
+                self._state.delete_if(key, record)
                 continue
             if deadline is not None and time.monotonic() + POLL_SECONDS >= deadline:
                 raise InProgress("The first request with this key is still being answered; retry shortly",

@@ -23,7 +23,10 @@ from stackone.directory import owner_key
 def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:
     """The shared-state key of this person's session for this decision: everything StackOne is sent but the metadata
     and settings every session shares (the owner's id and name, who connects, what, for how long, session or link)."""
-    parts = (owner_key(owner.id), owner.name, request.origin_username or owner.username or "", request.kind,
+    # Both the login's user and the effective origin_username: a colleague naming another in originUsername still
+    # holds a key of their own.
+    parts = (owner_key(owner.id), owner.name, owner.username or "", request.origin_username or owner.username or "",
+             request.kind,
              decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
              ",".join(sorted(request.categories)), str(request.expires_in))
     return "reuse:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()

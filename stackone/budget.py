@@ -8,9 +8,9 @@ caller for StackOne's Retry-After.
 
 With REDIS_URL the count is one Lua script per call in Redis (one round trip: the pause, the count and the share
 decided together), as a sliding window: the previous window's count weighted by how much of it still overlaps. On one
-host without Redis each worker process counts its own 1/WEB_CONCURRENCY of the budget (the folder of state files has
-no atomic counter, and a file lock per StackOne call would cost more than the call's own bookkeeping); the 429 pause
-is still shared, through the shared state. While Redis fails, the count falls back to that per-process share.
+host without Redis each worker process counts its own 1/WEB_CONCURRENCY of the budget (a write transaction on
+STATE_DIR's database per StackOne call would take the host's write lock on every mint); the 429 pause is still
+shared, through the shared state. While Redis fails, the count falls back to that per-process share.
 """
 
 from __future__ import annotations

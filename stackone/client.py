@@ -58,6 +58,7 @@ PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25  # StackOne's page when page_size is not sent: the least any cap of its may serve
 MAX_PAGES = 10_000  # a million accounts at 100 a page; stop rather than loop forever
 MAX_MESSAGE = 500
+DEFAULT_RETRY_AFTER = 60.0  # StackOne's documented Retry-After when a 429 carries none
 RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
 # Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
 # (expired, or never valid) may also come back as 400 or 410; 401/403 stay "our API key was refused".
@@ -179,6 +180,9 @@ class StackOneClient:
             yield fresh
             if len(items) < min(page_size, DEFAULT_PAGE_SIZE):
                 return
+        # Never read as "that was all": a caller comparing the list with what it knows would take the rest for gone.
+        log.error("StackOne's account list did not end within %d pages", MAX_PAGES)
+        raise StackOneError("StackOne's account list did not end")
 
     def get_account(self, account_id: str) -> Account | None:
         """GET /accounts/{id}; None when StackOne does not know it."""
@@ -244,7 +248,8 @@ class StackOneClient:
                     observer.observed(operation, outcome, time.perf_counter() - started)
             if response.status_code == 429 and self.budget is not None:
                 # Every caller on every host pauses: a retry now would only be refused by the pause.
-                self.budget.pause(_retry_after(response.headers.get("Retry-After"), cap=PAUSE_MAX))
+                self.budget.pause(_retry_after(response.headers.get("Retry-After"), cap=PAUSE_MAX,
+                                               default=DEFAULT_RETRY_AFTER))
                 return self._answer(response, where, missing)
             if response.status_code in RETRY_STATUSES:
                 wait = min(float(_retry_after(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
@@ -420,9 +425,10 @@ def outbound_proxies(base_url: str) -> dict[str, str]:
     return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
 
 
-def _retry_after(value: str | None, cap: float = RETRY_AFTER_CAP) -> int:
-    """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap."""
-    seconds = 1.0
+def _retry_after(value: str | None, cap: float = RETRY_AFTER_CAP, default: float = 1.0) -> int:
+    """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap;
+    `default` when there is none."""
+    seconds = 1.0 if value else default
     text = (value or "").strip()
     try:
         seconds = float(text)

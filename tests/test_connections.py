@@ -157,3 +157,30 @@ def test_shuffled_repeated_and_lost_events_then_one_reconcile_give_stackones_vie
     # Other owners' accounts never appear under an owner.
     for owner in {owner for owner, _ in history.values()}:
         assert all(history[a][0] == owner for a in monitor.ledger.owner_accounts(owner))
+
+
+class ShiftingPages(StackOneAccounts):
+    """StackOne paging by number while accounts come and go: one live account falls between two pages."""
+
+    def __init__(self, skipped: str) -> None:
+        super().__init__()
+        self.skipped = skipped
+
+    def account_pages(self, page_size=100):
+        yield [a for a in self.accounts.values() if a.id != self.skipped]
+
+
+def test_a_reconcile_pass_asks_before_it_believes_an_account_deleted(tmp_path):
+    from connections.reconcile import reconcile_project
+
+    truth = ShiftingPages(skipped="acc-2")
+    monitor = monitor_on(tmp_path, truth=truth)
+    for n in (1, 2, 3):
+        truth.accounts[f"acc-{n}"] = Account(f"acc-{n}", "hibob", "org-a", status="active")
+        monitor.apply(Observation(f"acc-{n}", "org-a", status="active", provider="hibob"), (1.0, n), "webhook")
+    del truth.accounts["acc-3"]  # really gone
+    counts = reconcile_project(monitor, truth)
+    assert counts["inferred_missing"] == 1
+    assert monitor.ledger.read("acc-2")[0]["deleted"] is False  # skipped by the pages, but StackOne has it
+    assert monitor.ledger.read("acc-3")[0]["deleted"] is True
+    assert sorted(t for t, a in queued(monitor) if a == "acc-2") == [CREATED]  # nothing said of acc-2 but its birth

@@ -187,8 +187,36 @@ def test_a_host_upgraded_from_the_state_folder_keeps_its_accounts_and_queued_eve
     old("outbox-index", ["evt_old_1"])
     old("outbox:evt_old_1", {"event": queued, "attempts": 3, "next_at": 0})
     ledger = SqliteLedger(str(tmp_path))
-    assert import_folder(str(tmp_path), ledger) == {"accounts": 1, "events": 1}
+    assert import_folder(str(tmp_path), ledger, reminder_seconds=3600) == {"accounts": 1, "events": 1}
     assert ledger.read("acc-old") == (kept, 1) and ledger.owner_accounts("org-old") == ["acc-old"]
     assert ledger.queued("evt_old_1").event == queued
     assert import_folder(str(tmp_path), ledger) == {}  # once: a restart imports nothing again
     assert ledger.read("acc-old")[1] == 1 and ledger.backlog() == 1
+    # Broken when the host was upgraded: its reminder is due as it would have been (an hour after it broke).
+    assert ledger.claim(100.0 + 3599, 10, {REMIND: 5}) == []
+    assert [c.id for c in ledger.claim(100.0 + 3600, 10, {REMIND: 5})] == ["acc-old"]
+
+
+def test_a_fleet_upgraded_from_json_keys_in_redis_keeps_its_accounts_and_queued_events(redis_url):
+    import hashlib
+
+    from config import Settings
+    from connections.ledger import REMIND, open_ledger
+
+    state = RedisState(redis_url, prefix="upgraded", timeout=2)
+    # The old layout: JSON values under the prefix, as the old service's RedisState wrote them.
+    kept = {"owner_id": "org-old", "provider": "hibob", "status": "error", "deleted": False, "version": 1,
+            "applied": [100.0, 1], "broken_since": 100.0, "reminded_at": None}
+    state.set("conn-owners", ["org-old"])
+    state.set(f"conn-owner:{hashlib.sha256(b'org-old').hexdigest()}", ["acc-red"])
+    state.set("conn:" + hashlib.sha256(b"acc-red").hexdigest(), kept)
+    queued = {"id": "evt_red_1", "type": "connection.broken", "data": {"accountId": "acc-red", "ownerId": "org-old"}}
+    state.set("outbox-index", ["evt_red_1"])
+    state.set("outbox:evt_red_1", {"event": queued, "attempts": 1, "next_at": 0})
+    settings = Settings(stackone_api_key="k", owner_auth="jwt", app_webhook_url="https://app.example/hooks",
+                        reconnect_reminder=3600)
+    ledger = open_ledger(state, settings)
+    assert ledger.read("acc-red") == (kept, 1) and ledger.queued("evt_red_1").event == queued
+    assert [c.id for c in ledger.claim(100.0 + 3600, 10, {REMIND: 5})] == ["acc-red"]
+    open_ledger(state, settings)  # every worker starts so: imported once
+    assert ledger.read("acc-red")[1] == 1 and ledger.backlog() == 1

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.polling_key_0123456789"
 WEBHOOK_SECRET = "whsec_polling_0123456789abcdef"
 STATUS_BUDGET = 12  # OWNER_STATUS_RATE_LIMIT below: the status polls of one owner that may reach StackOne a minute
-WORKERS = 2  # without Redis each worker counts its own (docs/operating.md); the kept outcomes are in the state folder
+WORKERS = 2  # without Redis each worker counts its own (docs/operating.md); the kept outcomes are in the database
 
 
 @pytest.fixture(scope="module")
