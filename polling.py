@@ -135,14 +135,17 @@ class SessionPolls:
             return None
         if not isinstance(created.get("at"), (int, float)) or created["at"] < math.floor(opened.timestamp()):
             return None  # an account made before this session: not its outcome
+        if created.get("username") and details.origin_username and created["username"] != details.origin_username:
+            return None  # a colleague's connection: not this person's session
         return replace(details, attempt_status="authenticated", attempt_account_id=created["accountId"])
 
 
 def remember_created(state: SharedState, owner_id: str | None, provider: str | None, account_id: str | None,
-                     event_date: object) -> None:
+                     event_date: object, username: str | None = None) -> None:
     """Note a signed account.created event, so that the owner's pending session for that provider settles at once."""
     if not (owner_id and provider and account_id):
         return
     at = instant(event_date) if isinstance(event_date, str) else None
     stamp = at.timestamp() if isinstance(at, datetime) else time.time()
-    state.set(_created_key(owner_id, provider), {"accountId": account_id, "at": stamp}, ttl=CREATED_TTL)
+    state.set(_created_key(owner_id, provider), {"accountId": account_id, "at": stamp, "username": username},
+              ttl=CREATED_TTL)

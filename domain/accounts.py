@@ -124,6 +124,7 @@ class SessionDetails:
     # False when StackOne's answer has no latest_connection_attempt at all (it is in StackOne's newest documents and
     # in no SDK): the outcome must then be worked out from the owner's accounts.
     reports_attempts: bool = True
+    origin_username: str | None = None  # whom it was minted for: a colleague's new account is not its outcome
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> SessionDetails:
@@ -145,4 +146,5 @@ class SessionDetails:
             attempt_status=text(attempt, "status"),
             attempt_account_id=text(attempt, "account_secure_id"),
             reports_attempts="latest_connection_attempt" in item,
+            origin_username=text(item, "origin_username"),
         )

@@ -251,3 +251,19 @@ def test_over_its_poll_budget_an_owner_still_hears_of_a_known_session_and_only_a
     refused = status_of(client, token=TOKEN + "2")
     assert (refused.status_code, refused.get_json()["code"]) == (429, "rate_limited")
     assert len(stackone.calls) == 1
+
+
+def test_a_colleagues_new_account_does_not_settle_anothers_pending_session(tmp_path):
+    from domain.accounts import SessionDetails
+    from polling import SessionPolls, remember_created
+    from state import open_sqlite_state
+
+    state = open_sqlite_state(str(tmp_path / "state"))
+    bobs = SessionDetails("org-1", "hibob", None, "2026-12-06T08:00:00Z", 1800, "pending", None,
+                          origin_username="bob@acme.test")
+    polls = SessionPolls(state, lambda owner_id, token: bobs)
+    remember_created(state, "org-1", "hibob", "acc-ann", "2026-12-06T08:01:00Z", "ann@acme.test")
+    assert polls.details("org-1", "tok-bob-000001").attempt_status == "pending"  # Ann's account is not Bob's
+    remember_created(state, "org-1", "hibob", "acc-bob", "2026-12-06T08:02:00Z", "bob@acme.test")
+    settled = polls.details("org-1", "tok-bob-000002")
+    assert (settled.attempt_status, settled.attempt_account_id) == ("authenticated", "acc-bob")

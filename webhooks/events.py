@@ -76,7 +76,7 @@ def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, 
         accounts.forget_owner(line["origin_owner_id"])
     if kind == "account.created":  # the owner's session for this provider, still being polled, is done
         remember_created(state, line["origin_owner_id"], line["provider"], line["account_id"],
-                         event.get("event_date"))
+                         event.get("event_date"), short_text(event.get("origin_username")))
     outcome = "processed"
     if connections is not None and line["account_id"]:
         # Applied to the account's state only when newer than the last applied (event time, then arrival).
