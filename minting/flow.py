@@ -106,12 +106,16 @@ class Minter:
                 raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
                                   headers={"Retry-After": "1"})
             issued = mint_session(owner, request, decision, client=self._client, settings=self._settings)
-            pending.append(Reservation(
+            mine = Reservation(
                 decision.provider, time.time(), issued.expires_at.timestamp(), frozenset(a.id for a in accounts),
                 holder=request.origin_username or owner.username, kind=request.kind,
                 session=session_digest(issued.token), reuse=again,
-                sealed=self._sealer.seal(json.dumps(as_record(issued)), again)))
-            self._reservations.keep(key, pending)
+                sealed=self._sealer.seal(json.dumps(as_record(issued)), again))
+            # Read again before writing: had the lease lapsed during the mint, another host's reservation written
+            # meanwhile is kept beside ours rather than overwritten.
+            latest = self._reservations.held(key)
+            known = {(r.session, r.at) for r in latest}
+            self._reservations.keep(key, latest + [r for r in pending if (r.session, r.at) not in known] + [mine])
         return issued
 
     def _held_session(self, owner: Owner, decision: Decision, again: str, pending: list[Reservation]
