@@ -138,10 +138,11 @@ class Minter:
         key, digest = owner_key(owner.id), session_digest(token)
         with self._reservations.owner_locked(key, deadline):
             held = self._reservations.held(key)
-            freed = [r for r in held if r.session == digest]
+            # A session's place only: a link is sent to someone who may still use it, and holds its place till it ends.
+            freed = [r for r in held if r.session == digest and r.kind == "session"]
             if not freed:
                 return False  # not this owner's, already consumed or expired: nothing to free, nothing to tell
-            self._reservations.keep(key, [r for r in held if r.session != digest])
+            self._reservations.keep(key, [r for r in held if r not in freed])
         for reservation in freed:
             if reservation.reuse:
                 self._once.forget(reservation.reuse)  # a reload must not hand the released session out again

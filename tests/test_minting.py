@@ -230,3 +230,13 @@ def test_a_slow_check_of_a_kept_session_gives_way_to_a_fresh_mint_within_the_dea
     assert again.status_code == 200 and again.get_json()["token"] == "tok-fresh-0002"
     # The check could spend a third of what was left at most (about 1 s of 3), so a mint still fitted.
     assert len(timeouts) == 1 and timeouts[0] <= 1.05 and time.monotonic() - started < 3
+
+
+def test_a_link_is_not_released_by_its_token(capped, stackone):
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-link-0001"))
+    assert capped.post("/stackone_auth_links", json={"provider": "hibob"}, headers=bearer()).status_code == 200
+    assert capped.post(f"{URL}/release", json={"token": "tok-link-0001"}, headers=bearer()).status_code == 204
+    # The link went to someone who may still use it: its place stays held.
+    refused = capped.post(URL, json={"provider": "hibob"}, headers=bearer(email="bob@acme.test"))
+    assert refused.status_code == 409 and refused.get_json()["pending"][0]["kind"] == "link"
