@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +39,7 @@ from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 from state import SharedState
 
+log = logging.getLogger(__name__)
 EXTENSION_KEY = "stackone_connect"
 DEFAULT_SESSION_LIFETIME = SESSION_EXPIRY["default"]
 REUSE_CHECK_SHARE = 1 / 3  # of the deadline left, for asking whether a kept session is unused
@@ -132,8 +135,19 @@ class Services:
                                                                                live=True), self.endpoint_pause, now))
         for claim in claims:
             if claim.kind == PASS:
-                counts.update(run_pass(self, claim))
+                # Beside the ticks, not inside one: a pass over a large project takes minutes, and deliveries and
+                # reminders go on meanwhile (its lease, renewed after every page, keeps it this worker's).
+                threading.Thread(target=self._run_pass, args=(claim,), name="reconcile-pass", daemon=True).start()
+                counts["passes_started"] = counts.get("passes_started", 0) + 1
         return counts
+
+    def _run_pass(self, claim) -> None:
+        with StackOneClient.background():  # StackOne's budget: the background share, behind the mints
+            try:
+                run_pass(self, claim)
+            except Exception as exc:  # noqa: BLE001 - a thread's end: logged, and its lease lapses for another
+                log.warning("reconcile pass ended early (%s); it is tried again once its lease lapses",
+                            type(exc).__name__)
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
                      live: bool = False) -> IssuedSession:

@@ -184,3 +184,30 @@ def test_a_reconcile_pass_asks_before_it_believes_an_account_deleted(tmp_path):
     assert monitor.ledger.read("acc-2")[0]["deleted"] is False  # skipped by the pages, but StackOne has it
     assert monitor.ledger.read("acc-3")[0]["deleted"] is True
     assert sorted(t for t, a in queued(monitor) if a == "acc-2") == [CREATED]  # nothing said of acc-2 but its birth
+
+
+def test_the_scheduled_pass_runs_beside_the_ticks_and_is_due_again_an_interval_later(env, stackone):
+    import base64
+    import secrets
+    import threading
+    import time
+
+    from app import create_app
+    from connections.background import RECONCILE
+    from connections.ledger import PASS
+    from tests.helpers import API, account
+
+    app = create_app({**env, "APP_WEBHOOK_URL": "https://app.example.test/hooks", "RECONCILE_INTERVAL": "600",
+                      "APP_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()})
+    svc = app.extensions["stackone_connect"]
+    svc.__dict__["app_sender"] = type("Quiet", (), {"send": lambda self, event: None})()
+    stackone.get(f"{API}/accounts", json=[account("acc-seen", owner="org-9")])
+    now = time.time()
+    svc.connections.ledger.schedule(PASS, RECONCILE, now - 1)
+    with app.app_context():
+        assert svc.run_due(now, passes=True)["passes_started"] == 1  # the tick returns at once
+    for thread in [t for t in threading.enumerate() if t.name == "reconcile-pass"]:
+        thread.join(30)
+    assert svc.connections.ledger.owner_accounts("org-9") == ["acc-seen"]
+    assert svc.connections.ledger.claim(now + 590, 10, {PASS: 1}) == []  # next due an interval later
+    assert [c.id for c in svc.connections.ledger.claim(time.time() + 601, 10, {PASS: 1})] == [RECONCILE]
