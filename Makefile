@@ -53,6 +53,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/provider_cost.py
 	$(BIN)/python bench/idempotency_cost.py
 	$(BIN)/python bench/budget_cost.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/reconcile_pass.py
 	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
 	$(BIN)/python bench/instructions.py

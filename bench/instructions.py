@@ -49,6 +49,16 @@ SERVICE_ENV = {"WEB_CONCURRENCY": "1", "GUNICORN_TIMEOUT": "600", "OWNER_AUTH": 
                "STACKONE_ENABLED_PROVIDERS": "bamboohr", "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",
                "ACCOUNT_CACHE_TTL": "3600"}
 CATEGORY, PROVIDER, SEED_BODY = {"category": "hris"}, {"provider": "bamboohr"}, {"originUsername": "ann@acme.test"}
+# Every feature on (issue 27's hot-path goal): live-session reuse (the default window), the per-owner limit, metrics,
+# INFO access and audit lines, APP_WEBHOOK_URL set (events tracked; the background loop ticks in the worker),
+# StackOne's budget counted; FEATURE_OWNERS owners take turns, each with their own login, and each request is a first
+# click (its own label: a new decision, so the reuse claim, the mint and the kept record all happen).
+FEATURE_OWNERS = int(os.environ.get("BENCH_INSTR_FEATURE_OWNERS", "2000"))
+FIRST_CLICK = "first click"  # a body with a fresh label per request
+EVERY_FEATURE_ENV = {**SERVICE_ENV, "SESSION_REUSE_WINDOW": "60", "APP_WEBHOOK_URL": "http://127.0.0.1:9/events",
+                     "APP_WEBHOOK_SECRET": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+# Contenders whose name contains one of these (comma-separated) are counted, with the floors; empty: every one.
+ONLY = [part.strip() for part in os.environ.get("BENCH_INSTR_ONLY", "").split(",") if part.strip()]
 
 
 CONTENDERS = [
@@ -59,6 +69,8 @@ CONTENDERS = [
     Contender("this service, provider body (warm cache)", SERVICE, SERVICE_ENV, PROVIDER),
     Contender("this service, category body, lean", SERVICE,
               {**SERVICE_ENV, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": ""}, CATEGORY),
+    Contender("this service, every feature on, first click", SERVICE, EVERY_FEATURE_ENV,
+              {**CATEGORY, FIRST_CLICK: True}),
 ]
 
 
@@ -108,11 +120,14 @@ def signal_worker(worker: int, marker: Path) -> None:
     raise SystemExit(f"worker {worker} did not answer SIGUSR2 ({marker.name})")
 
 
-def post_all(url: str, body: dict, headers: list[dict], count: int) -> None:
-    """`count` c=1 POSTs over one keep-alive connection, cycling through the owners; every answer must be 2xx."""
+def post_all(url: str, body: dict, headers: list[dict], count: int, tag: str = "") -> None:
+    """`count` c=1 POSTs over one keep-alive connection, cycling through the owners; every answer must be 2xx. A
+    first-click body gets a label of its own for each request (`tag` keeps the warm-up's and each client's apart)."""
+    fresh = body.pop(FIRST_CLICK, False) if FIRST_CLICK in body else False
     with requests.Session() as session:
         for n in range(count):
-            answer = session.post(f"{url}/stackone_connect_sessions", json=body, headers=headers[n % len(headers)],
+            sent = {**body, "label": f"{tag}{n}"} if fresh else body
+            answer = session.post(f"{url}/stackone_connect_sessions", json=sent, headers=headers[n % len(headers)],
                                   timeout=120)
             if not answer.ok:
                 raise SystemExit(f"{url}: answer {answer.status_code}: {answer.text[:200]}")
@@ -124,12 +139,13 @@ def count(contender: Contender, folder: Path, common: dict[str, str], headers: l
     try:
         wait_until_up(f"{url}/", process, seconds=600)
         worker = worker_pid(process.pid)
-        post_all(url, contender.body, headers, len(headers))  # warm-up, not counted
+        post_all(url, dict(contender.body), headers, len(headers), "warm-")  # warm-up, not counted
         probe = folder / "probe"
         signal_worker(worker, probe / f"started.{worker}")
         with ThreadPoolExecutor(CLIENTS) as pool:  # REQUESTS split among the clients, each its own connection
             share = [REQUESTS // CLIENTS + (n < REQUESTS % CLIENTS) for n in range(CLIENTS)]
-            list(pool.map(lambda n: post_all(url, contender.body, headers[n::CLIENTS], share[n]), range(CLIENTS)))
+            list(pool.map(lambda n: post_all(url, dict(contender.body), headers[n::CLIENTS], share[n], f"c{n}-"),
+                          range(CLIENTS)))
         signal_worker(worker, probe / f"dumped.{worker}")
     finally:
         stop(process)
@@ -168,8 +184,8 @@ def main() -> None:
     standin = start(["bench/standin.py", str(standin_port), "0.02", cert, key], {}, folder / "standin.log")
     common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert,
               "STACKONE_RATE_LIMIT": NEVER_REACHED}
-    headers = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=3600)}"}
-               for n in range(OWNERS)]
+    logins = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=7200)}"}
+              for n in range(max(OWNERS, FEATURE_OWNERS))]
     try:
         wait_for_standin(standin_url, cert)
         requests.post(f"{standin_url}/connect_sessions", json={}, verify=cert, timeout=5, headers={
@@ -177,8 +193,9 @@ def main() -> None:
         print(f"callgrind: one gunicorn worker per contender; {OWNERS} owners warmed up, then {REQUESTS} requests "
               f"counted, from {CLIENTS} client(s) at once\n", flush=True)
         figures = {}
-        for contender in CONTENDERS:
-            figures[contender.name] = count(contender, folder, common, headers)
+        for contender in [c for n, c in enumerate(CONTENDERS) if n < 2 or not ONLY or any(o in c.name for o in ONLY)]:
+            owners = FEATURE_OWNERS if FIRST_CLICK in contender.body else OWNERS
+            figures[contender.name] = count(contender, folder, common, logins[:owners])
             print(f"{contender.name:<44} {figures[contender.name]['Ir'] / 1e6:6.2f} M instructions/request", flush=True)
     finally:
         stop(standin)

@@ -58,6 +58,9 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
             time.sleep(project.latency)  # a slow StackOne, on request (POST /sandbox/latency)
         if not hmac.compare_digest(request.headers.get("Authorization", ""), expected):
             return _error(401, "Unauthorized")
+        wait = project.throttle(time.time())
+        if wait is not None:
+            return _error(429, "Too many requests", {"Retry-After": str(wait)})
         fault = project.take_fault(request.method, request.path)
         if fault is not None:
             if fault["delay"]:
@@ -195,18 +198,28 @@ def create_sandbox(api_key: str, public_url: str, webhook_url: str | None = None
         """Sandbox control: {"connection_attempts": false} leaves latest_connection_attempt out of authenticate;
         {"webhooks": false} sends no account.* webhook (accounts the service never hears of) until true again;
         {"max_page_size": N} serves at most N accounts a page, whatever page_size asks (0: no cap), as StackOne,
-        whose largest page is not documented, may."""
+        whose largest page is not documented, may; {"rate_limit_per_minute": N} plays StackOne's rate limit (429
+        with Retry-After past N API calls in any minute; 0: none), {"rate_limit_window_seconds": S} shortens that
+        minute for a quick test. The answer also says how many calls were refused for the limit (`rate_limited`)."""
         body = request.get_json(silent=True)
         switches = ("connection_attempts", "webhooks")
         if not isinstance(body, dict) or not all(isinstance(body.get(name, True), bool) for name in switches):
             return _error(400, "connection_attempts and webhooks must be true or false")
-        cap = body.get("max_page_size", project.max_page_size)
-        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-            return _error(400, "max_page_size must be a whole number, 0 for no cap")
+        counts = {"max_page_size": project.max_page_size, "rate_limit_per_minute": project.rate_limit,
+                  "rate_limit_window_seconds": project.rate_window}
+        counts.update({name: body[name] for name in counts if name in body})
+        for name, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                    name != "rate_limit_window_seconds" and not isinstance(value, int)):
+                return _error(400, f"{name} must be a whole number, 0 for none")
+        if not counts["rate_limit_window_seconds"]:
+            return _error(400, "rate_limit_window_seconds must be more than 0")
         for name in switches:
             setattr(project, name, body.get(name, getattr(project, name)))
-        project.max_page_size = cap
-        return jsonify({**{name: getattr(project, name) for name in switches}, "max_page_size": cap})
+        project.max_page_size = counts["max_page_size"]
+        project.limit_rate(counts["rate_limit_per_minute"], counts["rate_limit_window_seconds"])
+        return jsonify({**{name: getattr(project, name) for name in switches}, **counts,
+                        "rate_limit_window_seconds": project.rate_window, "rate_limited": project.rate_limited})
 
     @app.post("/sandbox/accounts")
     def seed_accounts():

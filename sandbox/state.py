@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +39,12 @@ class SandboxProject:
     connection_attempts: bool = True
     webhooks: bool = True  # False plays webhooks StackOne never delivered (POST /sandbox/settings)
     max_page_size: int = 0  # GET /accounts serves at most this many a page (0: as asked); POST /sandbox/settings
+    # StackOne's rate limit per API key (POST /sandbox/settings): at most rate_limit API calls in any rate_window
+    # seconds (a sliding log, the strictest reading of "1,000 a minute"), else 429 with Retry-After; 0 is no limit.
+    rate_limit: int = 0
+    rate_window: float = 60.0
+    rate_limited: int = 0  # how many calls it answered 429 for the limit (not for an armed fault)
+    _sent: deque = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -78,6 +86,26 @@ class SandboxProject:
             if attempt and self.connection_attempts:
                 details["latest_connection_attempt"] = attempt
             return details
+
+    def limit_rate(self, limit: int, window: float) -> None:
+        """Set the rate limit (0: none); a changed limit counts afresh."""
+        with self.lock:
+            if (limit, window) != (self.rate_limit, self.rate_window):
+                self._sent.clear()
+            self.rate_limit, self.rate_window = limit, float(window)
+
+    def throttle(self, now: float) -> int | None:
+        """Count an API call against the rate limit: None when it may go on, else the Retry-After seconds."""
+        with self.lock:
+            if not self.rate_limit:
+                return None
+            while self._sent and self._sent[0] <= now - self.rate_window:
+                self._sent.popleft()
+            if len(self._sent) >= self.rate_limit:
+                self.rate_limited += 1
+                return max(1, math.ceil(self._sent[0] + self.rate_window - now))
+            self._sent.append(now)
+            return None
 
     def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
         """The first armed fault for this call (counting it down), or None: POST /sandbox/faults."""

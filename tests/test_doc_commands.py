@@ -56,6 +56,11 @@ COMMANDS: dict[str, str] = {
     SCREENSHOTS: "needs `make run`'s demo and rewrites docs/screenshots/: its interpreter and path are checked below",
     f"make -C {INSTALLED} run": "the demo, which runs until Ctrl-C: tests/test_devserver.py runs it",
     f"make -C {INSTALLED} test": "this suite itself",
+    f"make -C {INSTALLED} bench": "the benches, about half an hour on an otherwise idle machine: not a test",
+    f"{INSTALLED}/.venv/bin/python {INSTALLED}/bench/scale.py": "a bench of minutes (`make bench` runs it)",
+    f"{INSTALLED}/.venv/bin/python {INSTALLED}/bench/reconcile_pass.py": "a bench of minutes (`make bench` runs it)",
+    f'BENCH_INSTR_ONLY="every feature" {INSTALLED}/.venv/bin/python {INSTALLED}/bench/instructions.py':
+        "a bench of minutes under valgrind (`make bench` runs every contender)",
     f"sudo make -C {INSTALLED} install": "installs requirements.txt into .venv, which `make test` built for this",
     "sudo useradd --system --no-create-home --shell /usr/sbin/nologin stackone-connect": MACHINE,
     "sudo install -d -m 0750 -g stackone-connect /etc/stackone-connect": MACHINE,
