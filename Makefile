@@ -55,6 +55,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/budget_cost.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/reconcile_pass.py
+	$(BIN)/python bench/deadline_reuse.py
 	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
 	$(BIN)/python bench/instructions.py
