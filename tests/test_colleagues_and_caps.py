@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.e2e_processes import free_port, running_sandbox, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +18,8 @@ SANDBOX_KEY = "v1.sandbox.e2e_key_0123456789"
 def sandbox(tmp_path_factory):
     """The sandbox, shared by both services below."""
     logs = tmp_path_factory.mktemp("colleagues")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start(["-m", "sandbox", "--port", str(port)], {"SANDBOX_API_KEY": SANDBOX_KEY}, logs / "sandbox.log")
-    try:
-        wait_until_up(f"{url}/sandbox/calls", process)
+    with running_sandbox(logs, SANDBOX_KEY) as url:
         yield url, logs
-    finally:
-        stop(process)
 
 
 def service(sandbox, name: str, **env: str):

@@ -18,7 +18,7 @@ import requests
 
 from connections.ledger_sqlite import SqliteLedger
 from tests.app_receiver import Receiver
-from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
+from tests.e2e_processes import ROOT, clean_environment, free_port, sandbox_accounts, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, login
 
 pytestmark = pytest.mark.e2e
@@ -279,16 +279,6 @@ def accounts_calls(sandbox: str) -> int:
     return requests.get(f"{sandbox}/sandbox/calls", timeout=5).json().count("GET /accounts")
 
 
-def stackone_accounts(sandbox: str) -> list[dict]:
-    """Every account of the sandbox's project, read as a client of its API would."""
-    found, page = [], 1
-    while batch := requests.get(f"{sandbox}/accounts", params={"page_size": 40, "page": page}, auth=(KEY, ""),
-                                timeout=30).json():
-        found += batch
-        page += 1
-    return found
-
-
 def test_a_reconcile_pass_reads_the_whole_project_in_pages_and_announces_each_unseen_account_once(stack):
     service, sandbox, receiver, env, _ = stack
     assert wait_for(lambda: all_delivered(env))
@@ -297,7 +287,7 @@ def test_a_reconcile_pass_reads_the_whole_project_in_pages_and_announces_each_un
     try:
         seeded = requests.post(f"{sandbox}/sandbox/accounts", json={"count": 500, "owners": 180}, timeout=30)
         assert seeded.status_code == 201
-        everything = stackone_accounts(sandbox)
+        everything = sandbox_accounts(sandbox, KEY)
         seeds = {a["id"] for a in everything if a["origin_owner_id"].startswith("seed-org-")}
         assert len(seeds) == 500
         before = accounts_calls(sandbox)

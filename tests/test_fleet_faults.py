@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from tests.app_receiver import Receiver
-from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.e2e_processes import free_port, sandbox_accounts, start, stop, wait_until_up
 from tests.helpers import JWT_SECRET, stackone_signature
 
 pytestmark = pytest.mark.e2e
@@ -66,18 +66,9 @@ def fleet(tmp_path_factory):
 
 def seeded(sandbox: str, count: int, owners: int) -> list[dict]:
     """Accounts made at StackOne that the service has not heard of yet."""
-    before = {a["id"] for a in all_accounts(sandbox)}
+    before = {a["id"] for a in sandbox_accounts(sandbox, KEY)}
     requests.post(f"{sandbox}/sandbox/accounts", json={"count": count, "owners": owners}, timeout=30)
-    return [a for a in all_accounts(sandbox) if a["id"] not in before]
-
-
-def all_accounts(sandbox: str) -> list[dict]:
-    found, page = [], 1
-    while batch := requests.get(f"{sandbox}/accounts", params={"page_size": 1000, "page": page}, auth=(KEY, ""),
-                                timeout=30).json():
-        found += batch
-        page += 1
-    return found
+    return [a for a in sandbox_accounts(sandbox, KEY) if a["id"] not in before]
 
 
 def account_created(account: dict) -> bytes:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from connections.ledger_sqlite import SqliteLedger
-from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
+from tests.e2e_processes import ROOT, clean_environment, free_port, running_sandbox
 from tests.helpers import JWT_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -23,17 +23,11 @@ ACCOUNTS = 300
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reconcile-budget")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = start(["-m", "sandbox", "--port", str(port)], {"SANDBOX_API_KEY": KEY}, folder / "sandbox.log")
-    try:
-        wait_until_up(f"{url}/sandbox/calls", process)
+    """The sandbox with a project of ACCOUNTS accounts the service never saw."""
+    with running_sandbox(tmp_path_factory.mktemp("reconcile-budget"), KEY) as url:
         seeded = requests.post(f"{url}/sandbox/accounts", json={"count": ACCOUNTS, "owners": 100}, timeout=30)
         assert seeded.status_code == 201
         yield url
-    finally:
-        stop(process)
 
 
 def settings(sandbox: str, **changes) -> dict:
