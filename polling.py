@@ -29,6 +29,8 @@ PENDING_FRESH = 5.0
 KEEP = 3600
 # How long an account.created webhook may settle a session still pending for its owner and provider.
 CREATED_TTL = 3600
+# How often a caller waiting for another's answer about a session looks for it.
+WAIT_POLL = 0.05
 
 # The refusal (rule, seconds to wait) of the owner's poll budget, or None when the poll may ask StackOne.
 Budget = Callable[[str], tuple | None]
@@ -92,6 +94,43 @@ class SessionPolls:
         self._write(token, details, now)
         return details
 
+    def checked(self, owner_id: str, token: str, give_up_at: float) -> SessionDetails | None:
+        """The session's details as known now, for handing it out again: kept and fresh, asked of StackOne by this
+        caller alone across the fleet, or awaited from the caller asking now until `give_up_at` (time.monotonic()).
+        None when no answer came in time. Raises what the ask raises (its claim then freed for the waiters to see)."""
+        kept = self._read(token)
+        if kept is not None:
+            settled = self._settled(kept.details)
+            if settled is not None:
+                self._write(token, settled, time.time())
+                return settled
+            if kept.fresh(time.time()):
+                return kept.details
+        if not self._claim(token):
+            return self._awaited(token, give_up_at)
+        if self._refused(owner_id) is not None:
+            self._unclaim(token)
+            return None  # over the owner's poll budget: unknown, not refused (a fresh mint needs no status call)
+        try:
+            asked = self.ask(owner_id, token)
+        except BaseException:
+            self._unclaim(token)  # the waiters stop waiting at once rather than at the end of their slice
+            raise
+        details = self._settled(asked) or asked
+        self._write(token, details, time.time())
+        return details
+
+    def _awaited(self, token: str, give_up_at: float) -> SessionDetails | None:
+        # Another caller asks StackOne: its answer is written as a fresh outcome; its claim goes if it failed.
+        while time.monotonic() + WAIT_POLL < give_up_at:
+            time.sleep(WAIT_POLL)  # under gevent a cooperative wait: the worker serves others meanwhile
+            kept = self._read(token)
+            if kept is not None and kept.fresh(time.time()):
+                return kept.details
+            if not self._asking(token):
+                return None
+        return None
+
     def _refused(self, owner_id: str) -> tuple | None:
         return self.budget(owner_id) if self.budget is not None else None
 
@@ -119,6 +158,18 @@ class SessionPolls:
             return self.state.add("session-asking:" + _digest(token), 1, ttl=PENDING_FRESH)
         except StateUnavailable:
             return True
+
+    def _unclaim(self, token: str) -> None:
+        try:
+            self.state.delete("session-asking:" + _digest(token))
+        except StateUnavailable:
+            pass  # it expires with PENDING_FRESH
+
+    def _asking(self, token: str) -> bool:
+        try:
+            return self.state.get("session-asking:" + _digest(token)) is not None
+        except StateUnavailable:
+            return False
 
     def _settled(self, details: SessionDetails) -> SessionDetails | None:
         """The details as authenticated when an account.created webhook for the session's owner and provider came

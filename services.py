@@ -79,15 +79,21 @@ class Services:
                       sealer=Sealer(self.settings.stackone_api_key, "held sessions"),
                       still_pending=self._kept_session_pending)
 
-    def _kept_session_pending(self, owner: Owner, token: str) -> bool:
+    def _kept_session_pending(self, owner: Owner, token: str) -> bool | None:
         """Whether a kept session may be handed out again: its polled outcome when fresh (a page polling its hub
-        keeps it), else StackOne asked within a third of what is left of the deadline. Any failure, or a StackOne
-        too slow for that third, says no: minting afresh is then the quicker way to a session."""
+        keeps it), else StackOne asked by one caller across the fleet within a third of what is left of its deadline,
+        the others waiting as long for that answer. A failed or too slow ask says no (minting afresh is then the
+        quicker way to a session); None when another's answer did not come in time (mint without dropping it)."""
         try:
             with deadline_slice(REUSE_CHECK_SHARE):
-                details = self.polls.details(owner.id, token)
+                give_up_at = g.get("deadline") if has_request_context() else None
+                if give_up_at is None:
+                    give_up_at = time.monotonic() + self.settings.stackone_timeout
+                details = self.polls.checked(owner.id, token, give_up_at)
         except ServiceError:
             return False
+        if details is None:
+            return None
         return details.origin_owner_id == owner.id and details.attempt_status in (None, "pending")
 
     @functools.cached_property

@@ -25,7 +25,7 @@ class Minter:
 
     def __init__(self, *, client: StackOneClient, accounts: AccountDirectory, once: Once, reservations: Reservations,
                  session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int,
-                 sealer: Sealer, still_pending: Callable[[Owner, str], bool] | None = None) -> None:
+                 sealer: Sealer, still_pending: Callable[[Owner, str], bool | None] | None = None) -> None:
         self._client = client
         self._accounts = accounts
         self._once = once
@@ -58,16 +58,24 @@ class Minter:
 
         # Wait for an identical request ahead for half of what is left at most: the rest may be needed to mint.
         wait_until = None if deadline is None else time.monotonic() + max(0.0, deadline - time.monotonic()) / 2
+
+        def usable(record: dict) -> bool:
+            fit = self._still_usable(owner, record)
+            if fit is None:
+                raise _Unchecked()
+            return fit
+
         try:
             record, _ = self._once.run(again, "reuse", produce, ttl=self._reuse_window,
-                                       deadline=wait_until, usable=lambda r: self._still_usable(owner, r))
+                                       deadline=wait_until, usable=usable)
         except StateUnavailable:
             if minted:
                 return minted[0]  # minted; only the record could not be kept
             return mint()  # reuse is a convenience: without the shared state, mint as if it were off
-        except InProgress:
-            # The identical request ahead has not finished within our deadline (or its host died holding the claim):
-            # reuse promises no more than a convenience, so this one gets its own session rather than a 409.
+        except (InProgress, _Unchecked):
+            # The identical request ahead has not finished within our deadline (or its host died holding the claim),
+            # or the kept session's check by another caller has not answered in time: reuse promises no more than a
+            # convenience, so this one gets its own session rather than a 409 (the kept one is left to the checker).
             return mint()
         return from_record(record, decision)
 
@@ -75,8 +83,9 @@ class Minter:
         # The operator's commands decide from StackOne itself, not from the 60-second cache.
         return _LiveLookup(self._client, self._accounts)
 
-    def _still_usable(self, owner: Owner, record: dict) -> bool:
-        """A kept session is handed out again only while unused (pending) and with half its lifetime left."""
+    def _still_usable(self, owner: Owner, record: dict) -> bool | None:
+        """A kept session is handed out again only while unused (pending) and with half its lifetime left (None:
+        not known in time)."""
         now = time.time()
         if not half_life_left(record, now):
             return False
@@ -147,6 +156,10 @@ class Minter:
             if reservation.reuse:
                 self._once.forget(reservation.reuse)  # a reload must not hand the released session out again
         return True
+
+
+class _Unchecked(Exception):
+    """Whether a kept session is still unused was not known within this request's share of its deadline."""
 
 
 class _LiveLookup:

@@ -20,6 +20,7 @@ from urllib.request import getproxies
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import Timeout
 from urllib3.exceptions import NewConnectionError
 
 from domain.accounts import Account, Connector, ConnectSession, SessionDetails
@@ -299,7 +300,10 @@ class StackOneClient:
             # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
             # post the owner's payload somewhere else.
             prepared = self._prepare(method, path, headers, kwargs)
-            return self._session.send(prepared, timeout=timeout, allow_redirects=False, stream=False,
+            # `total` bounds connecting and reading together: a plain number bounds each alone, so a slow connect
+            # (a SYN retried) followed by a slow answer took twice the time the deadline had left.
+            limit = Timeout(connect=timeout, read=timeout, total=timeout)
+            return self._session.send(prepared, timeout=limit, allow_redirects=False, stream=False,
                                       verify=self._session.verify, proxies=self._session.proxies, cert=None)
         except requests.ConnectTimeout as exc:
             log.warning("StackOne unreachable on %s (ConnectTimeout)", where)

@@ -46,3 +46,9 @@ def session_answer(token="sess_tok_abcdef123456", **fields):
 def stackone_signature(secret: str, body: bytes) -> str:
     """Sign like StackOne: base64url(HMAC-SHA256(secret, raw body)) without '=' padding (Node's base64url)."""
     return base64.urlsafe_b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def timeout_of(call) -> float:
+    """The most a recorded StackOne call could take: the whole-call limit the client gave requests."""
+    given = call.request.req_kwargs["timeout"]
+    return getattr(given, "total", given)

@@ -217,7 +217,7 @@ def test_a_slow_check_of_a_kept_session_gives_way_to_a_fresh_mint_within_the_dea
 
     def slow_stackone(request):
         # As a StackOne taking 2 s would be met: the client's timeout is the most it may wait.
-        timeouts.append(request.req_kwargs["timeout"])
+        timeouts.append(getattr(request.req_kwargs["timeout"], "total", None))
         raise requests.ReadTimeout("StackOne took longer than the timeout")
 
     stackone.get(f"{API}/accounts", json=[])
@@ -240,3 +240,40 @@ def test_a_link_is_not_released_by_its_token(capped, stackone):
     # The link went to someone who may still use it: its place stays held.
     refused = capped.post(URL, json={"provider": "hibob"}, headers=bearer(email="bob@acme.test"))
     assert refused.status_code == 409 and refused.get_json()["pending"][0]["kind"] == "link"
+
+
+def test_many_reloads_of_a_kept_session_past_its_trust_ask_stackone_once(reusing, stackone, monkeypatch):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from polling import SessionPolls
+
+    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
+    callers = 8
+    waiting = threading.Semaphore(0)
+    awaited = SessionPolls._awaited
+
+    def counted(self, token, give_up_at):
+        waiting.release()  # this caller found another's check under way
+        return awaited(self, token, give_up_at)
+
+    monkeypatch.setattr(SessionPolls, "_awaited", counted)
+
+    def pending_once_all_wait(request):
+        # StackOne answers the one check only once every other caller is waiting for it.
+        for _ in range(callers - 1):
+            assert waiting.acquire(timeout=5)
+        return 201, {}, json.dumps(attempt("pending"))
+
+    stackone.get(f"{API}/accounts", json=[])
+    stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-kept-stale1"))
+    stackone.add_callback("POST", f"{API}/connect_sessions/authenticate", callback=pending_once_all_wait)
+    assert reusing.post(URL, json={"provider": "hibob"}, headers=bearer()).status_code == 200
+
+    def reload(_):
+        return reusing.application.test_client().post(URL, json={"provider": "hibob"}, headers=bearer()).get_json()
+
+    with ThreadPoolExecutor(callers) as pool:
+        answers = list(pool.map(reload, range(callers)))
+    assert [a["token"] for a in answers] == ["tok-kept-stale1"] * callers
+    assert sum(c.request.url.endswith("/authenticate") for c in stackone.calls) == 1 and mints(stackone) == 1

@@ -19,7 +19,7 @@ from stackone.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from tests.helpers import API, API_KEY, account, session_answer
+from tests.helpers import API, API_KEY, account, session_answer, timeout_of
 
 PAYLOAD = {"origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "provider": "bamboohr"}
 
@@ -37,7 +37,7 @@ def test_create_sends_basic_auth_json_and_a_timeout(client, stackone):
                          matchers.header_matcher({"Authorization": requests.auth._basic_auth_str(API_KEY, "")})])
     session = client.create_connect_session(PAYLOAD)
     assert session.token == "sess_tok_abcdef123456" and session.auth_link_url == "https://hub/x?token=t"
-    assert stackone.calls[0].request.req_kwargs["timeout"] == 3.5
+    assert timeout_of(stackone.calls[0]) == 3.5
 
 
 def test_list_accounts_follows_every_page_and_reads_both_shapes(client, stackone, monkeypatch):
@@ -50,7 +50,7 @@ def test_list_accounts_follows_every_page_and_reads_both_shapes(client, stackone
     stackone.get(f"{API}/accounts", json=[account("a5")], match=[matchers.query_param_matcher({**base, "page": "3"})])
     accounts = client.list_accounts("org-1", "bamboohr")
     assert [a.id for a in accounts] == ["a1", "a2", "a3", "a4", "a5"]
-    assert all(for_timeout.request.req_kwargs["timeout"] == 3.5 for for_timeout in stackone.calls)
+    assert all(timeout_of(for_timeout) == 3.5 for for_timeout in stackone.calls)
 
 
 def test_list_accounts_stops_when_the_server_ignores_page(client, stackone, monkeypatch):
