@@ -71,6 +71,9 @@ CONTENDERS = [
               {**SERVICE_ENV, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": ""}, CATEGORY),
     Contender("this service, every feature on, first click", SERVICE, EVERY_FEATURE_ENV,
               {**CATEGORY, FIRST_CLICK: True}),
+    # What reuse's claim, sealing and kept record add to a first click: the same with SESSION_REUSE_WINDOW=0.
+    Contender("this service, every feature on but reuse, first click", SERVICE,
+              {**EVERY_FEATURE_ENV, "SESSION_REUSE_WINDOW": "0"}, {**CATEGORY, FIRST_CLICK: True}),
 ]
 
 

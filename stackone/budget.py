@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 PAUSE_KEY = "stackone-pause"
 PAUSE_MAX = 300.0  # seconds: the longest pause a 429's Retry-After may impose on the fleet
+# Without Redis, how often a process reads the host's shared pause (a database read per StackOne call was a tenth of
+# a mint's cost over the floor): another worker's 429 reaches this one within a second, its own at once.
+PAUSE_RECHECK = 1.0
 
 # KEYS: the pause, this window's counts and the previous window's (hashes: all calls `n`, background calls `bg`;
 # one hash tag). ARGV: the limit, the background share, the previous window's weight, 1 for background, the counts'
@@ -134,6 +137,7 @@ class Budget:
         self._local = LocalCount(rule.per_process(processes))
         self._outage = outage or Outage()
         self._paused_until = 0.0  # this process's own copy of the last pause it saw (no store asked meanwhile)
+        self._pause_read_at = 0.0  # monotonic: when the host's shared pause is next read (one host, no Redis)
         self._redis = None
         if redis_url:
             self._client = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
@@ -187,6 +191,10 @@ class Budget:
         raise Refused(wait_until_below(prev, cur, ceiling, elapsed, rule.period), paused=False)
 
     def _check_shared_pause(self, now: float) -> None:
+        tick = time.monotonic()
+        if tick < self._pause_read_at:
+            return
+        self._pause_read_at = tick + PAUSE_RECHECK
         try:
             until = self._state.get(PAUSE_KEY)
         except ServiceError:

@@ -25,7 +25,8 @@ PRUNE_BATCH = 256  # rows removed at most per removal: more than PRUNE_EVERY, so
 _GET = "SELECT value FROM kv WHERE key = ? AND (expires IS NULL OR expires > ?)"
 _SET = ("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires")
-# Stores only over an absent or expired row: one statement, inside BEGIN IMMEDIATE all the same.
+# Stores only over an absent or expired row: one statement, atomic on its own (SQLite runs it as one transaction;
+# a writer that committed between its read and its write makes it fail busy, and it is run again).
 _ADD = _SET + " WHERE kv.expires IS NOT NULL AND kv.expires <= ?"
 _PRUNE = ("DELETE FROM kv WHERE key IN (SELECT key FROM kv WHERE expires IS NOT NULL AND expires <= ? "
           "ORDER BY expires LIMIT ?)")
@@ -67,10 +68,8 @@ class SQLiteState:
 
     def add(self, key: str, value: Any, ttl: float) -> bool:
         """Store value only if the key is absent or expired; one winner across every process on the host."""
-        data = _encode(value)
         now = self.clock()
-        with self.database.transaction() as conn:
-            stored = conn.execute(_ADD, (key, data, now + ttl, now)).rowcount == 1
+        stored = self.database.write(_ADD, (key, _encode(value), now + ttl, now)) == 1
         self._wrote()
         return stored
 

@@ -141,3 +141,22 @@ def test_a_budget_setting_out_of_range_stops_start_up_naming_it(env, name, value
 def test_an_empty_rate_limit_counts_nothing(env):
     app = create_app({**env, "STACKONE_RATE_LIMIT": ""})
     assert app.extensions["stackone_connect"].client.budget is None
+
+
+def test_without_redis_a_worker_sees_another_workers_pause_within_a_second_not_on_every_call(tmp_path, monkeypatch):
+    state = open_sqlite_state(str(tmp_path / "state"))
+    rule = Rule.parse(TEN_A_DAY, 0.2)
+    worker, other = Budget(rule, state, processes=1), Budget(rule, state, processes=1)
+    ticks = iter(range(1000))  # the monotonic clock, 0.25 s a call: reads of the pause are counted below
+    monkeypatch.setattr("stackone.budget.time.monotonic", lambda: next(ticks) * 0.25)
+    reads = []
+    get = state.get
+    monkeypatch.setattr(state, "get", lambda key: reads.append(key) or get(key))
+    worker.take(False)  # t=0: read
+    other.pause(30)  # another worker's 429
+    worker.take(False)  # t=0.25: within the second, not read again: sent
+    with pytest.raises(Refused) as paused:
+        for _ in range(4):
+            worker.take(False)  # read again by t=1
+    assert paused.value.paused and 28 <= paused.value.wait <= 30
+    assert len(reads) == 2
