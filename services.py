@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, has_request_context, request
 
 from config import Settings
-from connect_flow import IssuedSession, SessionSettings, session_outcome
 from connections.delivery import deliver_due
 from connections.ledger import DUE_BATCH, NEW, PASS, REMIND, RETRY, open_ledger
 from connections.monitor import ConnectionMonitor
@@ -26,15 +25,16 @@ from errors import ServiceBusy, ServiceError, StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
-from minting.flow import Minter
-from minting.once import Once
-from minting.reservations import Reservations
-from minting.sealing import Sealer
 from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, instant, session_status
-from polling import SessionPolls
 from schemas.session_request import SESSION_EXPIRY
 from serving.deadline import deadline_slice
+from sessions.flow import Minter
+from sessions.mint import IssuedSession, SessionSettings, session_outcome
+from sessions.once import Once
+from sessions.reservations import Reservations
+from sessions.sealing import Sealer
+from sessions.status import SessionPolls
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 from state import SharedState

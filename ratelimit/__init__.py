@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Every route that may call StackOne on an owner's behalf shares one budget per owner. The status route is not one:
 # a page polls it every 2 s while the hub is open, so only its polls that reach StackOne are counted, against their
-# own budget (OWNER_STATUS_RATE_LIMIT, polling.py).
+# own budget (OWNER_STATUS_RATE_LIMIT, sessions/status.py).
 OWNER_ROUTES = frozenset({
     "sessions.create_connect_session", "sessions.create_auth_link",
     "accounts.list_accounts", "accounts.disconnect_account", "providers.list_providers",

@@ -8,16 +8,16 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema
 
-from connect_flow import IssuedSession
 from errors import ServiceError
 from logs.audit import audit
-from minting.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
-from minting.once import DifferentRequest
 from problems import problem
 from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, SessionStatusAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
+from sessions.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
+from sessions.mint import IssuedSession
+from sessions.once import DifferentRequest
 from stackone.directory import owner_key
 from views.json_body import read_json_object
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from errors import ServiceBusy, StateUnavailable
-from polling import remember_created
+from sessions.status import remember_created
 from stackone.directory import AccountDirectory
 from state import SharedState
 

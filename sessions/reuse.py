@@ -14,9 +14,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from connect_flow import IssuedSession
 from identity.owner import Owner
 from policy import Decision, SessionRequest
+from sessions.mint import IssuedSession
 from stackone.directory import owner_key
 
 

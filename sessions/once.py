@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from errors import ServiceError
-from minting.sealing import Sealer
+from sessions.sealing import Sealer
 from state import SharedState
 
 POLL_SECONDS = 0.05

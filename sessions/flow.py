@@ -6,16 +6,16 @@ import json
 import time
 from collections.abc import Callable
 
-from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
 from domain.accounts import SessionDetails
 from errors import ServiceBusy, StateUnavailable
 from identity.owner import Owner
-from minting.once import InProgress, Once
-from minting.reservations import Reservations, session_digest
-from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
-from minting.sealing import Sealer
 from policy import Action, Decision, SessionRequest, decide
 from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
+from sessions.mint import IssuedSession, SessionSettings, mint_session, session_outcome
+from sessions.once import InProgress, Once
+from sessions.reservations import Reservations, session_digest
+from sessions.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
+from sessions.sealing import Sealer
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory, owner_key
 
