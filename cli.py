@@ -11,12 +11,12 @@ from marshmallow import ValidationError
 
 from config import CATEGORIES
 from errors import ServiceError
+from extensions import services
 from identity.owner import Owner
 from logs.audit import audit
 from policy.caps import AccountLimitReached
 from policy.refusals import AmbiguousAccount
 from schemas.session_request import AuthLinkRequestSchema
-from services import services
 
 
 class OneLineCommand(click.Command):
@@ -106,8 +106,8 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(_one_line(exc.normalized_messages())) from None
         try:
             # Decided from StackOne itself, not the 60-second cache: an operator acts on what is there now.
-            issued = services().open_session(Owner(owner_id, owner_name, username), request,
-                                             ignore_limits=ignore_limits, live=True)
+            issued = services().sessions.open_session(Owner(owner_id, owner_name, username), request,
+                                                      ignore_limits=ignore_limits, live=True)
         except ServiceError as exc:
             raise _refusal(exc, owner_id) from None
         extra = {"limits_ignored": True} if ignore_limits else {}

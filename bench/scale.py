@@ -255,7 +255,7 @@ def drain(svc, receiver: Receiver, start: int) -> tuple[float, int]:
 
 def run_backend(name: str, redis_url: str | None, folder: Path, receiver: Receiver) -> dict:
     """Every figure for one backend, the ledger grown from one owner count to the next."""
-    from services import EXTENSION_KEY
+    from extensions import EXTENSION_KEY
 
     app = make_app(folder / name, receiver.url, redis_url)
     svc = app.extensions[EXTENSION_KEY]

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from errors import InvalidRequest, ServiceError
 from logs.audit import AUDITED_REFUSALS, audit
-from views.json_body import body_left_unread
+from web.body import body_left_unread
 
 log = logging.getLogger(__name__)
 

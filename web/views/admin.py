@@ -12,10 +12,10 @@ from flask import Blueprint, abort, jsonify, request
 
 from connections.offboarding import offboard
 from errors import Unauthorized
+from extensions import services
 from logs.audit import audit
 from schemas.offboard import OffboardAnswerSchema, OffboardRequestSchema
-from services import services
-from views.json_body import read_json_object
+from web.body import read_json_object
 
 bp = Blueprint("admin", __name__)
 

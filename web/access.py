@@ -11,6 +11,8 @@ import time
 
 from flask import Flask, g, has_request_context, request
 
+from domain import deadline
+
 log = logging.getLogger("access")
 
 
@@ -27,10 +29,8 @@ class RequestObserver:
         return {}
 
     def remaining(self) -> float | None:
-        """Seconds left of this request's REQUEST_DEADLINE (None outside a request; set by serving.deadline)."""
-        if has_request_context() and "deadline" in g:
-            return g.deadline - time.monotonic()
-        return None
+        """Seconds left of this request's REQUEST_DEADLINE (None outside a request; set by web.deadline)."""
+        return deadline.remaining()
 
     def observed(self, operation: str, outcome: str, seconds: float) -> None:
         """Add the call's time to the request's line, and tell the listeners."""

@@ -6,12 +6,13 @@ from flask import Blueprint, jsonify, request
 from marshmallow import ValidationError, fields
 
 from errors import AccountNotFound
+from extensions import services
 from logs.audit import audit
 from policy.decide import require_enabled
 from schemas.answers import AccountsAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import ACCOUNT_ID, PROVIDER_KEY, StrictSchema
-from services import current_owner, services
+from web.context import current_owner
 
 bp = Blueprint("accounts", __name__)
 ACCOUNTS_ANSWER = AccountsAnswerSchema()
@@ -55,6 +56,6 @@ def disconnect_account(account_id: str):
     except ValidationError:
         # Not an id StackOne could have issued: the same answer as someone else's account, and nothing is sent.
         raise AccountNotFound(f"No account {account_id[:128]!r} belongs to your organisation") from None
-    account = services().disconnect(owner, account_id)
+    account = services().sessions.disconnect(owner, account_id)
     audit("account_disconnected", account_id=account.id, provider=account.provider)
     return "", 204

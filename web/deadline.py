@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, request
 
+from domain import deadline
 from errors import ServiceBusy
 
 START_HEADER = "X-Request-Start"
@@ -47,24 +46,16 @@ def init_deadline(app: Flask, budget: float, trust_proxy: bool) -> None:
     def _admit():
         # Only a proxy the operator declared (TRUSTED_PROXY_COUNT) may say when a request arrived.
         waited = queued_seconds(request.headers.get(START_HEADER), time.time()) if trust_proxy else 0.0
-        g.deadline = time.monotonic() - waited + budget
+        g.deadline_token = deadline.begin(time.monotonic() - waited + budget)
         # Liveness and readiness are exempt: load must not look like a dead instance and get it restarted.
         if waited >= budget and request.blueprint != "health":
             raise ServiceBusy(
                 f"This request waited {waited:.1f} s in a queue, past its {budget:g} s budget; try again shortly.",
                 headers={"Retry-After": "1"})
 
-
-@contextmanager
-def deadline_slice(share: float) -> Iterator[None]:
-    """Within the block, the request's deadline is `share` of what is left of it: for a step that may be skipped
-    (a check that saves a call when StackOne is quick), so that a slow answer leaves time for the step that may not."""
-    if not has_request_context() or g.get("deadline") is None:
-        yield
-        return
-    saved = g.deadline
-    g.deadline = time.monotonic() + max(0.0, saved - time.monotonic()) * share
-    try:
-        yield
-    finally:
-        g.deadline = saved
+    @app.teardown_request
+    def _clear(_exc):
+        # Threads (gthread) and greenlets serve one request after another: none inherits the last one's deadline.
+        token = g.pop("deadline_token", None)
+        if token is not None:
+            deadline.end(token)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from errors import WebhookUnavailable
+from extensions import services
 from logs.audit import audit
 from metrics import webhook_event_label
 from schemas.strict_json import parse_json_object
-from services import services
-from views.json_body import read_body
+from web.body import read_body
 from webhooks.events import handle_event, short_text
 from webhooks.signature import verify_signature
 

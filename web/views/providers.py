@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from extensions import services
 from schemas.answers import ProvidersAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import StrictSchema
-from services import current_owner, services
+from web.context import current_owner
 
 bp = Blueprint("providers", __name__)
 PROVIDERS_ANSWER = ProvidersAnswerSchema()

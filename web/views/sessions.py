@@ -8,18 +8,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema
 
-from errors import ServiceError
+from extensions import services
 from logs.audit import audit
-from problems import problem
 from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, SessionStatusAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
-from services import current_owner, services
-from sessions.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
 from sessions.mint import IssuedSession
-from sessions.once import DifferentRequest
-from stackone.directory import owner_key
-from views.json_body import read_json_object
+from web.body import read_json_object
+from web.context import current_owner
+from web.idempotency import answer_once, offered_key
 
 bp = Blueprint("sessions", __name__)
 # Built once: a marshmallow schema holds no per-load state, and building one costs more than using it.
@@ -33,36 +30,17 @@ def mint(schema: Schema, answer: Callable[[IssuedSession], Response]) -> Respons
     """Authenticate, read and check the body, then decide and mint, once per Idempotency-Key when one is sent;
     shared by the session and link routes."""
     owner = current_owner()
-    key = parse_key(request.headers.get(HEADER))  # a malformed key is refused before the body is read
+    key = offered_key()  # a malformed key is refused before the body is read
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
     wanted = schema.load(body)
-    svc = services()
-    if key is None:
-        return answer(svc.open_session(owner, wanted))
 
-    def first() -> dict:
-        # What the caller gets, refusals below 500 included (StackOne's 4xx, the policy's 409s), is what a retry
-        # with the key gets; a 5xx or a timeout raises, which releases the key.
-        try:
-            response = answer(svc.open_session(owner, wanted))
-        except ServiceError as exc:
-            if exc.status >= 500:
-                raise
-            response = problem(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
-        return {"status": response.status_code, "mimetype": response.mimetype, "body": response.get_data(as_text=True)}
+    def make() -> Response:
+        issued = services().sessions.open_session(owner, wanted)
+        g.action = issued.decision.action.value  # for the request's access line
+        return answer(issued)
 
-    try:
-        stored, replayed = svc.once.run(record_key(owner_key(owner.id), request.path, key),
-                                        fingerprint(request.path, body), first, ttl=svc.settings.idempotency_ttl,
-                                        deadline=g.get("deadline"))
-    except DifferentRequest:
-        raise IdempotencyKeyReused("This Idempotency-Key was used with another request body; send a new key for a "
-                                   "new request") from None
-    response = Response(stored["body"], status=stored["status"], mimetype=stored["mimetype"])
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"  # Stripe's header: this is the first request's answer
-    return response
+    return make() if key is None else answer_once(owner.id, key, body, make)
 
 
 def session_answer(issued: IssuedSession) -> Response:
@@ -97,14 +75,14 @@ def create_auth_link():
 def connect_session_status():
     """How a session the caller minted went: pending, authenticated (with the account), error, cancelled, expired."""
     owner, token = posted_token()
-    return jsonify(STATUS_ANSWER.dump(services().session_status(owner, token)))
+    return jsonify(STATUS_ANSWER.dump(services().sessions.session_status(owner, token)))
 
 
 @bp.post("/stackone_connect_sessions/release")
 def release_connect_session():
     """The page closed the hub without connecting: free the place its session holds under ACCOUNT_LIMITS (204)."""
     owner, token = posted_token()
-    if services().release_session(owner, token):
+    if services().sessions.release_session(owner, token):
         audit("session_released")
     # 204 either way: whether a token was another owner's, or held nothing, is not told.
     return Response(status=204)

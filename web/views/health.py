@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Blueprint, jsonify
 
 from errors import StateUnavailable
-from services import services
+from extensions import services
 from state import SharedState
 
 bp = Blueprint("health", __name__)
