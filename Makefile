@@ -60,8 +60,10 @@ bench: $(VENV)/.dev
 	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
 	$(BIN)/python bench/instructions.py
 
+# ruff, and the layers (import-linter's contracts in pyproject.toml): a module imports only from layers below it.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

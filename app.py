@@ -12,7 +12,6 @@ from config import ConfigError, Settings
 from extensions import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
 from identity.resolver import build_resolver
 from logs import configure_logging
-from metrics import init_metrics
 from stackone.budget import open_budget
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
@@ -22,6 +21,7 @@ from web.body import MAX_BODY_BYTES
 from web.cors import init_cross_origin
 from web.deadline import init_deadline
 from web.framing import init_framing
+from web.metrics import init_metrics
 from web.owner_limit import init_owner_limit
 from web.problems import register_problem_handlers
 from web.views.health import wrong_url_recorder

@@ -7,27 +7,15 @@ account it makes consumes), so ten tabs at N-1 cannot all pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.accounts import Account
+from domain.limits import TOTAL, AccountLimits
 from errors import ServiceError
 from policy.types import Action, Decision
-
-TOTAL = "total"
-
-
-@dataclass(frozen=True)
-class AccountLimits:
-    """The caps: `total` (None: none) and one per provider."""
-
-    total: int | None = None
-    per_provider: Mapping[str, int] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return self.total is not None or bool(self.per_provider)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from gunicorn.http.body import ChunkedReader
 from gunicorn.workers.ggevent import GeventWorker
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from serving.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
 from web.body import MAX_BODY_BYTES
+from web.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
 from web.problems import PROBLEM_TYPE
 
 DEFAULT_BODY_TIMEOUT = 10.0

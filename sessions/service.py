@@ -18,7 +18,7 @@ from errors import ServiceBusy, ServiceError, StateUnavailable
 from identity.owner import Owner
 from policy import SessionRequest
 from policy.lifecycle import account_to_disconnect, instant, session_status
-from schemas.session_request import SESSION_EXPIRY
+from policy.types import SESSION_EXPIRY
 from sessions.flow import Minter
 from sessions.mint import IssuedSession
 from sessions.status import SessionPolls

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from app import create_app
-from serving.listeners import LISTENER_KEY, METRICS
 from tests.helpers import API, JWT_SECRET, bearer, login, session_answer
+from web.listeners import LISTENER_KEY, METRICS
 
 
 def sample(text: str, name: str, **labels) -> float:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from domain.limits import TOTAL, AccountLimits
+
 CATEGORIES = (
     "ats", "hris", "hris-legacy", "crm", "iam", "marketing", "lms", "stackone",
     "documents", "ticketing", "screening", "messaging", "accounting", "scheduling",
@@ -168,8 +170,6 @@ def _connector_profiles(raw: str, enabled: frozenset[str] | None) -> dict[str, s
 
 def _account_limits(raw: str, enabled: frozenset[str] | None):
     """ACCOUNT_LIMITS: total=N and provider=N pairs, comma-separated; unset: no caps."""
-    from policy.caps import TOTAL, AccountLimits
-
     total, per_provider = None, {}
     for pair in (p for p in raw.split(",") if p.strip()):
         name, sep, number = pair.strip().partition("=")
@@ -294,7 +294,7 @@ class Settings:
     log_format: str = "json"
     session_type: str = "production"
     connector_profiles: dict = field(default_factory=dict)
-    account_limits: object = None  # policy.caps.AccountLimits
+    account_limits: AccountLimits | None = None
     app_webhook_url: str | None = None
     app_webhook_secret: str | None = field(default=None, repr=False)
     app_webhook_timeout: float = 10.0

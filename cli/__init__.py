@@ -69,7 +69,7 @@ def _refusal(exc: ServiceError, owner_id: str) -> click.ClickException:
 
 def register_cli(app: Flask) -> None:
     """Add the `auth-link` command, and the connection commands, to the app's CLI."""
-    from connections.cli import register
+    from cli.connections import register
 
     register(app, OneLineCommand, services)
 
