@@ -18,6 +18,7 @@ from stackone.directory import AccountDirectory
 from state import open_state
 from web.access import RequestObserver, init_access_log
 from web.body import MAX_BODY_BYTES
+from web.context import tell_the_logs
 from web.cors import init_cross_origin
 from web.deadline import init_deadline
 from web.framing import init_framing
@@ -68,6 +69,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         state=state,
     )
 
+    tell_the_logs()
     register_problem_handlers(app)
     init_access_log(app)
     init_deadline(app, settings.request_deadline, trust_proxy=settings.trusted_proxy_count > 0)

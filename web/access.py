@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, request
 
 from domain import deadline
+from web.context import context, request_context
 
 log = logging.getLogger("access")
 
@@ -24,8 +25,9 @@ class RequestObserver:
 
     def headers(self) -> dict[str, str]:
         """X-Request-ID for StackOne, so a support ticket can be matched to StackOne's own logs."""
-        if has_request_context() and "request_id" in g:
-            return {"X-Request-ID": g.request_id}
+        ctx = request_context()
+        if ctx is not None and ctx.request_id:
+            return {"X-Request-ID": ctx.request_id}
         return {}
 
     def remaining(self) -> float | None:
@@ -34,8 +36,9 @@ class RequestObserver:
 
     def observed(self, operation: str, outcome: str, seconds: float) -> None:
         """Add the call's time to the request's line, and tell the listeners."""
-        if has_request_context():
-            g.stackone_seconds = g.get("stackone_seconds", 0.0) + seconds
+        ctx = request_context()
+        if ctx is not None:
+            ctx.stackone_seconds += seconds
         for listener in self.listeners:
             listener(operation, outcome, seconds)
 
@@ -45,20 +48,20 @@ def init_access_log(app: Flask) -> None:
 
     @app.before_request
     def _start_clock():
-        g.started = time.perf_counter()
+        context().started = time.perf_counter()
 
     @app.after_request
     def _access_line(response):
-        started = g.get("started")
-        owner = g.get("owner")
+        ctx = context()
+        started, owner = ctx.started, ctx.owner
         fields = {
             "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "owner_id": owner.id if owner is not None else None,
-            "action": g.get("action"),
-            "stackone_ms": round(g.get("stackone_seconds", 0.0) * 1000, 1),
+            "action": ctx.action,
+            "stackone_ms": round(ctx.stackone_seconds * 1000, 1),
         }
         log.info("%s %s %s", request.method, fields["route"] or "(no route)", response.status_code,
                  extra={"fields": {k: v for k, v in fields.items() if v is not None}})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from errors import BodyTimeout, InvalidBody, PayloadTooLarge, UnsupportedMediaType
 from schemas.strict_json import parse_json_object
+from web.context import context
 
 MAX_BODY_BYTES = 64 * 1024
 CHUNK = 16 * 1024
@@ -48,14 +49,14 @@ def read_body() -> bytes:
         raise InvalidBody("The body's transfer encoding is malformed (e.g. a bad chunk size)") from None
     if size > MAX_BODY_BYTES:
         raise too_large()
-    g.body_read = True
+    context().body_read = True
     return b"".join(chunks)
 
 
 def body_left_unread() -> bool:
     """True when the request came with a body that was not read to its end (refused before, or broken)."""
     declared = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
-    return declared and not g.get("body_read", False)
+    return declared and not context().body_read
 
 
 def read_json_object() -> dict[str, Any]:

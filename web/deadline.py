@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 from domain import deadline
 from errors import ServiceBusy
+from web.context import context, request_context
 
 START_HEADER = "X-Request-Start"
 # A start further back than this is a clock or configuration fault, not a queue: it is ignored rather than letting
@@ -46,7 +47,7 @@ def init_deadline(app: Flask, budget: float, trust_proxy: bool) -> None:
     def _admit():
         # Only a proxy the operator declared (TRUSTED_PROXY_COUNT) may say when a request arrived.
         waited = queued_seconds(request.headers.get(START_HEADER), time.time()) if trust_proxy else 0.0
-        g.deadline_token = deadline.begin(time.monotonic() - waited + budget)
+        context().deadline_token = deadline.begin(time.monotonic() - waited + budget)
         # Liveness and readiness are exempt: load must not look like a dead instance and get it restarted.
         if waited >= budget and request.blueprint != "health":
             raise ServiceBusy(
@@ -56,6 +57,7 @@ def init_deadline(app: Flask, budget: float, trust_proxy: bool) -> None:
     @app.teardown_request
     def _clear(_exc):
         # Threads (gthread) and greenlets serve one request after another: none inherits the last one's deadline.
-        token = g.pop("deadline_token", None)
-        if token is not None:
-            deadline.end(token)
+        ctx = request_context()
+        if ctx is not None and ctx.deadline_token is not None:
+            deadline.end(ctx.deadline_token)
+            ctx.deadline_token = None

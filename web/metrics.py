@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from config import Settings
 from metrics import DECISIONS, HTTP_DURATION, HTTP_REQUESTS, METHODS, REFUSALS, WEBHOOKS, child, record_stackone_call
+from web.context import context
 from web.listeners import METRICS_PATHS, on_metrics_listener
 
 
@@ -29,15 +30,15 @@ def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         method = request.method if request.method in METHODS else "other"
         child(HTTP_REQUESTS, method, route, str(response.status_code)).inc()
-        started = g.get("started")  # the access log's clock (logs.access), started before any other hook
-        if started is not None:
-            child(HTTP_DURATION, method, route).observe(time.perf_counter() - started)
-        if g.get("action"):
-            child(DECISIONS, g.action).inc()
-        if g.get("problem_code"):
-            child(REFUSALS, g.problem_code).inc()
-        if g.get("webhook"):
-            child(WEBHOOKS, *g.webhook).inc()
+        ctx = context()
+        if ctx.started is not None:  # the access line's clock (web/access.py), started before any other hook
+            child(HTTP_DURATION, method, route).observe(time.perf_counter() - ctx.started)
+        if ctx.action:
+            child(DECISIONS, ctx.action).inc()
+        if ctx.problem_code:
+            child(REFUSALS, ctx.problem_code).inc()
+        if ctx.webhook:
+            child(WEBHOOKS, *ctx.webhook).inc()
         return response
 
     @app.get("/metrics")

@@ -6,13 +6,14 @@ import logging
 import os
 import re
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from errors import InvalidRequest, ServiceError
 from logs.audit import AUDITED_REFUSALS, audit
 from web.body import body_left_unread
+from web.context import context
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,12 @@ _HTTP_CODES = {
 
 def request_id() -> str:
     """This request's id: the caller's X-Request-ID when it is safe to echo, else a new one."""
-    if "request_id" not in g:
+    ctx = context()
+    if ctx.request_id is None:
         offered = request.headers.get("X-Request-ID", "")
         # As random as a uuid4, without building a UUID object on every request.
-        g.request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else os.urandom(16).hex()
-    return g.request_id
+        ctx.request_id = offered if _SAFE_REQUEST_ID.fullmatch(offered) else os.urandom(16).hex()
+    return ctx.request_id
 
 
 def problem(status: int, code: str, title: str, detail: str, headers=None, **extra):
@@ -46,7 +48,7 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
         "requestId": request_id(),
         **extra,
     }
-    g.problem_code = code  # counted by metrics (refusals_total{code})
+    context().problem_code = code  # counted by metrics (refusals_total{code})
     if code in AUDITED_REFUSALS:
         audit("refused", code=code, status=status)
     response = jsonify(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema
 
 from extensions import services
@@ -15,7 +15,7 @@ from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from sessions.mint import IssuedSession
 from web.body import read_json_object
-from web.context import current_owner
+from web.context import context, current_owner
 from web.idempotency import answer_once, offered_key
 
 bp = Blueprint("sessions", __name__)
@@ -37,7 +37,7 @@ def mint(schema: Schema, answer: Callable[[IssuedSession], Response]) -> Respons
 
     def make() -> Response:
         issued = services().sessions.open_session(owner, wanted)
-        g.action = issued.decision.action.value  # for the request's access line
+        context().action = issued.decision.action.value  # for the request's access line and metrics
         return answer(issued)
 
     return make() if key is None else answer_once(owner.id, key, body, make)

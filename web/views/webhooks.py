@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from errors import WebhookUnavailable
 from extensions import services
@@ -10,6 +10,7 @@ from logs.audit import audit
 from metrics import webhook_event_label
 from schemas.strict_json import parse_json_object
 from web.body import read_body
+from web.context import context
 from webhooks.events import handle_event, short_text
 from webhooks.signature import verify_signature
 
@@ -29,7 +30,7 @@ def receive_webhook():
     # app: only when it has a receiver (APP_WEBHOOK_URL).
     connections = svc.connections if svc.settings.app_webhook_url else None
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections)
-    g.webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
+    context().webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
         # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
         audit("webhook_accepted", **{field: short_text(event.get(field))
