@@ -5,6 +5,8 @@ root) nothing of the web layer or the entry points above it."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -44,3 +46,11 @@ def test_every_package_is_in_a_layer():
     unlayered = ours() - layered - top_modules - {"tests", "bench", "sandbox", "examples", "conformance", "deploy"}
     assert not unlayered, f"add {sorted(unlayered)} to a layer in pyproject.toml's import-linter contract"
     assert set(config["root_packages"]) == layered
+
+
+def test_what_gunicorns_master_imports_leaves_prometheus_for_the_workers():
+    # prometheus-client picks its multiprocess storage when first imported: the master sets PROMETHEUS_MULTIPROC_DIR
+    # after loading our settings and worker class, so neither may import it (an empty scrape otherwise).
+    probe = "import sys, serving.gunicorn_settings, serving.worker; print('prometheus_client' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

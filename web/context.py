@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from flask import g, has_request_context, request
 
 from errors import Unauthorized
-from extensions import services
 from identity.owner import Owner
 from logs import context as logs_context
 
@@ -58,18 +57,3 @@ def _caller() -> dict:
     ctx = context()
     fields = {"owner_id": ctx.owner.id, "username": ctx.owner.username} if ctx.owner is not None else {}
     return {**fields, "route": request.url_rule.rule if request.url_rule else None, "client": request.remote_addr}
-
-
-def current_owner() -> Owner:
-    """The caller's owner, from the configured login (once per request); raises Unauthorized (401)."""
-    ctx = context()
-    if ctx.owner is None:
-        # Resolved once per request, refusal included: the rate limit and the view both ask.
-        if ctx.owner_refused is not None:
-            raise ctx.owner_refused
-        try:
-            ctx.owner = services().resolver.resolve(request.headers, request.cookies)
-        except Unauthorized as refused:
-            ctx.owner_refused = refused
-            raise
-    return ctx.owner

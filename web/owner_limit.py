@@ -9,7 +9,7 @@ from errors import RateLimited, Unauthorized
 from ratelimit import OwnerLimit
 from stackone.directory import owner_key
 from state.redis_state import Outage
-from web.context import current_owner
+from web.login import current_owner
 
 # Every route that may call StackOne on an owner's behalf shares one budget per owner. The status route is not one:
 # a page polls it every 2 s while the hub is open, so only its polls that reach StackOne are counted, against their

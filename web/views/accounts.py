@@ -12,7 +12,7 @@ from policy.decide import require_enabled
 from schemas.answers import AccountsAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import ACCOUNT_ID, PROVIDER_KEY, StrictSchema
-from web.context import current_owner
+from web.login import current_owner
 
 bp = Blueprint("accounts", __name__)
 ACCOUNTS_ANSWER = AccountsAnswerSchema()

@@ -8,7 +8,7 @@ from extensions import services
 from schemas.answers import ProvidersAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import StrictSchema
-from web.context import current_owner
+from web.login import current_owner
 
 bp = Blueprint("providers", __name__)
 PROVIDERS_ANSWER = ProvidersAnswerSchema()

@@ -15,8 +15,9 @@ from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from sessions.mint import IssuedSession
 from web.body import read_json_object
-from web.context import context, current_owner
+from web.context import context
 from web.idempotency import answer_once, offered_key
+from web.login import current_owner
 
 bp = Blueprint("sessions", __name__)
 # Built once: a marshmallow schema holds no per-load state, and building one costs more than using it.
