@@ -115,7 +115,7 @@ class ConnectionMonitor:
     def reconcile_owner(self, owner_id: str) -> dict[str, int]:
         """Compare the owner's known accounts with StackOne's list (every page); differences become events."""
         when = (self._clock(), time.time_ns())
-        live = {a.id: a for a in self._client.list_accounts(owner_id) if a.origin_owner_id == owner_id}
+        live = {a.id: a for a in self._client.list_accounts(owner_id)}
         counts = {"applied": 0, "unchanged": 0, "stale": 0, "inferred_missing": 0}
         for account in live.values():
             counts[self.apply(observed(account), when, "reconcile")] += 1

@@ -39,13 +39,15 @@ class StackOneClient(Transport):
                               id=str(session_id) if isinstance(session_id, (int, str)) else None)
 
     def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
-        """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
+        """GET /accounts for one owner (and provider), every page; only that owner's (and provider's) accounts."""
         params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
         if provider:
             params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
         for items in self._pages(params, PAGE_SIZE):
-            accounts.update((a.id, a) for a in items if a.id not in accounts)
+            # Trust nothing StackOne returns beyond what we asked: another owner's account must never count here.
+            accounts.update((a.id, a) for a in items if a.id not in accounts and a.origin_owner_id == owner_id
+                            and (provider is None or a.provider == provider))
         return list(accounts.values())
 
     def account_pages(self, page_size: int = PAGE_SIZE) -> Iterator[list[Account]]:

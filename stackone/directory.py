@@ -53,12 +53,7 @@ class AccountDirectory:
         if isinstance(cached, list):
             accounts = [Account.from_dict(item) for item in cached]
         else:
-            accounts = [
-                a
-                for a in self._client.list_accounts(owner_id, provider)
-                # Trust nothing StackOne returns beyond what we asked: filter owner and provider ourselves.
-                if a.origin_owner_id == owner_id and (provider is None or a.provider == provider)
-            ]
+            accounts = self._client.list_accounts(owner_id, provider)
             if key:
                 _quietly(self._state.set, key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
         return accounts if include_archived else [a for a in accounts if a.status != "archived"]
