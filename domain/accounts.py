@@ -57,6 +57,11 @@ class Account:
         return cls(**{**data, "status_reasons": _reasons(data.get("status_reasons"))})
 
     @property
+    def archived(self) -> bool:
+        """True when StackOne has archived the account (any case): it is listed, but counts for nothing."""
+        return (self.status or "").lower() == "archived"
+
+    @property
     def needs_reconnect(self) -> bool:
         """True when the user must act (re-enter credentials) for the account to work again."""
         return (self.status or "").lower() in RECONNECT_STATUSES

@@ -171,8 +171,7 @@ class _LiveLookup:
 
     def owner_accounts(self, owner_id: str, provider: str | None):
         """The owner's non-archived accounts, asked of StackOne now."""
-        return [a for a in self._client.list_accounts(owner_id, provider)
-                if (a.status or "").lower() != "archived"]
+        return [a for a in self._client.list_accounts(owner_id, provider) if not a.archived]
 
     def account(self, account_id: str):
         """One account (the directory asks StackOne live for these anyway)."""

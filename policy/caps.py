@@ -110,7 +110,7 @@ def check_caps(limits: AccountLimits, decision: Decision, accounts: list[Account
     """
     if not limits or decision.action is Action.UPDATE:
         return
-    counted = [a for a in accounts if (a.status or "").lower() != "archived"]
+    counted = [a for a in accounts if not a.archived]
     caps: list[tuple[str, int, list[Account], list[Reservation]]] = []
     if decision.provider and decision.provider in limits.per_provider:
         caps.append((decision.provider, limits.per_provider[decision.provider],

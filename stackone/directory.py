@@ -56,7 +56,7 @@ class AccountDirectory:
             accounts = self._client.list_accounts(owner_id, provider)
             if key:
                 _quietly(self._state.set, key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
-        return accounts if include_archived else [a for a in accounts if a.status != "archived"]
+        return accounts if include_archived else [a for a in accounts if not a.archived]
 
     def _accounts_key(self, owner_id: str, provider: str | None) -> str | None:
         # The owner's generation changes on every account webhook, which orphans older entries. Without the
