@@ -67,6 +67,8 @@ class Account:
         return (self.status or "").lower() in RECONNECT_STATUSES
 
 
+# The statuses in which the user must act for the account to work again: the account needs a reconnect, and the
+# connection ledger calls it broken (connection.broken, reminders) until it leaves them.
 RECONNECT_STATUSES = frozenset({"error", "expired", "inactive", "suspended"})
 
 
