@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from domain.accounts import SessionDetails
+from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
-from policy.lifecycle import instant
 from stackone.directory import owner_key
 from state import SharedState
 
@@ -181,7 +181,7 @@ class SessionPolls:
             created = self.state.get(_created_key(details.origin_owner_id, details.provider))
         except StateUnavailable:
             return None
-        opened = instant(details.created_at)
+        opened = parse_iso(details.created_at)
         if not isinstance(created, dict) or opened is None or not isinstance(created.get("accountId"), str):
             return None
         if not isinstance(created.get("at"), (int, float)) or created["at"] < math.floor(opened.timestamp()):
@@ -196,7 +196,7 @@ def remember_created(state: SharedState, owner_id: str | None, provider: str | N
     """Note a signed account.created event, so that the owner's pending session for that provider settles at once."""
     if not (owner_id and provider and account_id):
         return
-    at = instant(event_date) if isinstance(event_date, str) else None
+    at = parse_iso(event_date)
     stamp = at.timestamp() if isinstance(at, datetime) else time.time()
     state.set(_created_key(owner_id, provider), {"accountId": account_id, "at": stamp, "username": username},
               ttl=CREATED_TTL)

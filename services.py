@@ -22,6 +22,7 @@ from connections.pause import EndpointPause
 from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
 from domain.accounts import Account
+from domain.times import parse_iso
 from errors import ServiceBusy, ServiceError, StateUnavailable, Unauthorized
 from identity.owner import Owner
 from identity.resolver import OwnerResolver
@@ -31,7 +32,7 @@ from minting.once import Once
 from minting.reservations import Reservations
 from minting.sealing import Sealer
 from policy import SessionRequest
-from policy.lifecycle import account_to_disconnect, instant, session_status
+from policy.lifecycle import account_to_disconnect, session_status
 from polling import SessionPolls
 from schemas.session_request import SESSION_EXPIRY
 from serving.deadline import deadline_slice
@@ -216,7 +217,7 @@ class Services:
         if isinstance(recorded, (int, float)):
             expires_at = datetime.fromtimestamp(recorded, UTC)
         else:
-            created = instant(details.created_at)
+            created = parse_iso(details.created_at)
             expires_at = created + timedelta(seconds=DEFAULT_SESSION_LIFETIME) if created else None
         return session_status(owner, details, expires_at=expires_at)
 

@@ -8,12 +8,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from connections.changes import BROKE, Observation, as_record, events_for
 from connections.ledger import REMIND, Claim, Ledger
 from domain.accounts import Account
+from domain.times import iso_utc, parse_iso
 from errors import ServiceBusy
 from metrics import record_account_change
 from stackone.client import StackOneClient
@@ -35,13 +35,8 @@ def observed(account: Account) -> Observation:
 
 def event_time(text: Any) -> float | None:
     """StackOne's event_date (ISO 8601) as epoch seconds, or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    moment = parse_iso(text)
+    return None if moment is None else moment.timestamp()
 
 
 class ConnectionMonitor:
@@ -158,7 +153,7 @@ class ConnectionMonitor:
             data["reconnect"] = None  # minted when sent, so every try carries a link that works
         # The same change always makes the same id: a duplicate delivery carries the same webhook-id.
         event_id = "evt_" + hashlib.sha256(f"{account_id}\n{step}\n{kind}".encode()).hexdigest()[:32]
-        stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        stamp = iso_utc(self._clock())
         # Not in `data`: who the reconnect link is minted for (owner name, origin_username), as StackOne recorded it.
         return {"id": event_id, "type": kind, "timestamp": stamp, "data": data,
                 "owner_name": record.get("owner_name"), "origin_username": record.get("origin_username")}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.accounts import Account
+from domain.times import iso_utc
 from errors import ServiceError
 from policy.types import Action, Decision
 
@@ -73,8 +74,7 @@ class Reservation:
     def as_json(self) -> dict[str, Any]:
         """What a refusal tells of it (never the token)."""
         return {"provider": self.provider, "username": self.holder, "kind": self.kind,
-                "expiresAt": datetime.fromtimestamp(self.until, UTC).isoformat(timespec="seconds")
-                .replace("+00:00", "Z")}
+                "expiresAt": iso_utc(self.until)}
 
 
 def _text(value: Any) -> str | None:

@@ -6,9 +6,9 @@ import hashlib
 import json
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
+from domain.times import parse_iso
 from errors import ServiceBusy, StateUnavailable
 from polling import remember_created
 from stackone.directory import AccountDirectory
@@ -91,9 +91,12 @@ def staleness(sent_at: Any, now: float | None = None) -> str | None:
     """Why an event's signed sent_at puts it outside the replay window, or None when it is fresh."""
     if not isinstance(sent_at, str):
         return "sent_at missing"
+    moment = parse_iso(sent_at)
     try:
-        sent = datetime.fromisoformat(sent_at.replace("Z", "+00:00")).timestamp()
-    except (ValueError, OverflowError, OSError):
+        sent = moment.timestamp() if moment else None
+    except (OverflowError, OSError):
+        sent = None
+    if sent is None:
         return "sent_at unreadable"
     age = (time.time() if now is None else now) - sent
     if age > REPLAY_WINDOW:
