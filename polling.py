@@ -19,7 +19,7 @@ from datetime import datetime
 from domain.accounts import SessionDetails
 from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
-from stackone.directory import owner_key
+from identity.owner import owner_key
 from state import SharedState
 
 # A pending outcome is answered from the state for this long before StackOne is asked again (the hub and the kit

@@ -24,7 +24,7 @@ from connections.sender import AppWebhookSender
 from domain.accounts import Account
 from domain.times import parse_iso
 from errors import ServiceBusy, ServiceError, StateUnavailable, Unauthorized
-from identity.owner import Owner
+from identity.owner import Owner, owner_key
 from identity.resolver import OwnerResolver
 from logs.access import RequestObserver
 from minting.flow import Minter
@@ -37,7 +37,7 @@ from polling import SessionPolls
 from schemas.session_request import SESSION_EXPIRY
 from serving.deadline import deadline_slice
 from stackone.client import StackOneClient
-from stackone.directory import AccountDirectory, owner_key
+from stackone.directory import AccountDirectory
 from state import SharedState
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from connect_flow import IssuedSession, SessionSettings, mint_session, session_outcome
 from domain.accounts import SessionDetails
 from errors import ServiceBusy, StateUnavailable
-from identity.owner import Owner
+from identity.owner import Owner, owner_key
 from minting.once import InProgress, Once
 from minting.reservations import Reservations, session_digest
 from minting.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
@@ -17,7 +17,7 @@ from minting.sealing import Sealer
 from policy import Action, Decision, SessionRequest, decide
 from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
 from stackone.client import StackOneClient
-from stackone.directory import AccountDirectory, owner_key
+from stackone.directory import AccountDirectory
 
 
 class Minter:

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connect_flow import IssuedSession
-from identity.owner import Owner
+from identity.owner import Owner, owner_key
 from policy import Decision, SessionRequest
-from stackone.directory import owner_key
 
 
 def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:

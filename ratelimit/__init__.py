@@ -23,9 +23,9 @@ from limits.strategies import MovingWindowRateLimiter
 
 from config import Settings
 from errors import RateLimited, Unauthorized
+from identity.owner import owner_key
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
 from services import current_owner
-from stackone.directory import owner_key
 from state.redis_state import Outage
 
 log = logging.getLogger(__name__)

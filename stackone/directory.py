@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -10,6 +9,7 @@ from dataclasses import asdict
 
 from domain.accounts import Account, Connector
 from errors import ServiceError, StateUnavailable
+from identity.owner import owner_key
 from stackone.client import StackOneClient
 from state import SharedState
 
@@ -20,11 +20,6 @@ CONNECTORS_REFRESH_KEY = "connectors:refreshing"
 # A stale connector list is still served while one request refreshes it, for this many TTLs at most.
 STALE_FACTOR = 10
 WAIT_STEP = 0.05
-
-
-def owner_key(owner_id: str) -> str:
-    """The owner id as it may appear in a cache key: hashed, so ids never reach the store's key space."""
-    return hashlib.sha256(owner_id.encode()).hexdigest()
 
 
 class AccountDirectory:

@@ -10,6 +10,7 @@ from marshmallow import Schema
 
 from connect_flow import IssuedSession
 from errors import ServiceError
+from identity.owner import owner_key
 from logs.audit import audit
 from minting.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
 from minting.once import DifferentRequest
@@ -18,7 +19,6 @@ from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, Se
 from schemas.owner_fields import refuse_owner_fields
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
 from services import current_owner, services
-from stackone.directory import owner_key
 from views.json_body import read_json_object
 
 bp = Blueprint("sessions", __name__)
