@@ -21,6 +21,7 @@ from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
 from identity.owner import owner_key
 from state import SharedState
+from state.waiting import wait_until
 
 # A pending outcome is answered from the state for this long before StackOne is asked again (the hub and the kit
 # poll every 2 s: StackOne hears of a session about once in three polls).
@@ -122,14 +123,14 @@ class SessionPolls:
 
     def _awaited(self, token: str, give_up_at: float) -> SessionDetails | None:
         # Another caller asks StackOne: its answer is written as a fresh outcome; its claim goes if it failed.
-        while time.monotonic() + WAIT_POLL < give_up_at:
-            time.sleep(WAIT_POLL)  # under gevent a cooperative wait: the worker serves others meanwhile
+        def answered() -> tuple[SessionDetails | None] | None:
             kept = self._read(token)
             if kept is not None and kept.fresh(time.time()):
-                return kept.details
-            if not self._asking(token):
-                return None
-        return None
+                return (kept.details,)
+            return None if self._asking(token) else (None,)  # (None,): the asker failed, stop waiting
+
+        found = wait_until(answered, give_up_at, WAIT_POLL)
+        return found[0] if found else None
 
     def _refused(self, owner_id: str) -> tuple | None:
         return self.budget(owner_id) if self.budget is not None else None

@@ -12,6 +12,7 @@ from errors import ServiceError, StateUnavailable
 from identity.owner import owner_key
 from stackone.client import StackOneClient
 from state import SharedState
+from state.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +125,16 @@ class AccountDirectory:
 
     def _wait_for_connectors(self) -> list[Connector]:
         # Nothing cached yet and another request is fetching: wait for its answer, not a second call.
-        deadline = time.monotonic() + self._client.timeout
-        while time.monotonic() < deadline:
-            time.sleep(WAIT_STEP)
+        def fetched() -> list[Connector] | None:
             entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
             if entry is not None:
                 return _read_connectors(entry)
             if self._state.get(CONNECTORS_REFRESH_KEY) is None:
-                break  # the other fetch failed; try ourselves
-        return self._refresh_connectors(None)
+                return self._refresh_connectors(None)  # the other fetch failed; try ourselves
+            return None
+
+        answer = wait_until(fetched, time.monotonic() + self._client.timeout, WAIT_STEP)
+        return answer if answer is not None else self._refresh_connectors(None)
 
     def forget_owner(self, owner_id: str) -> None:
         """Drop every cached account lookup for this owner, in every worker sharing the state."""
