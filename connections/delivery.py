@@ -37,7 +37,7 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
         data["reconnect"] = None  # deleted meanwhile: nothing left to reconnect
         return sent
     # Its token goes to the customer's backend only, in the signed event; the audit line never carries it.
-    audit("auth_link_minted", via="connection.broken", owner_id=owner.id, **issued.audit_fields())
+    audit("auth_link_minted", via=BROKE, owner_id=owner.id, **issued.audit_fields())
     data["reconnect"] = {"url": issued.link, "expiresIn": issued.expires_in,
                          "expiresAt": iso_utc(issued.expires_at)}
     return sent

@@ -12,7 +12,7 @@ from typing import Any
 
 from connections.changes import BROKE, Observation, as_record, events_for
 from connections.ledger import REMIND, Claim, Ledger
-from domain.accounts import Account
+from domain.accounts import ACCOUNT_DELETED, Account
 from domain.times import iso_utc, parse_iso
 from errors import ServiceBusy
 from metrics import record_account_change
@@ -100,7 +100,7 @@ class ConnectionMonitor:
         when = (event_time(event_date) or self._clock(), time.time_ns())
         # Background in StackOne's budget: a burst of webhooks must not spend what mints need (StackOne retries a 503).
         with StackOneClient.background():
-            account = None if kind == "account.deleted" else self._client.get_account(account_id)
+            account = None if kind == ACCOUNT_DELETED else self._client.get_account(account_id)
         if account is None:
             return self.apply(Observation(account_id, owner_id, deleted=True), when, "webhook")
         if owner_id and account.origin_owner_id != owner_id:

@@ -67,6 +67,10 @@ class Account:
         return (self.status or "").lower() in RECONNECT_STATUSES
 
 
+# StackOne's signed account webhooks, the only events acted on (any other is acknowledged and counted as "other").
+ACCOUNT_CREATED, ACCOUNT_UPDATED, ACCOUNT_DELETED = "account.created", "account.updated", "account.deleted"
+ACCOUNT_EVENTS = frozenset({ACCOUNT_CREATED, ACCOUNT_UPDATED, ACCOUNT_DELETED})
+
 # The statuses in which the user must act for the account to work again: the account needs a reconnect, and the
 # connection ledger calls it broken (connection.broken, reminders) until it leaves them.
 RECONNECT_STATUSES = frozenset({"error", "expired", "inactive", "suspended"})

@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from config import Settings
+from domain.accounts import ACCOUNT_EVENTS
 from serving.listeners import METRICS_PATHS, on_metrics_listener
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -33,7 +34,6 @@ APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the cus
 APP_ENDPOINT_PAUSES = Counter("app_webhook_endpoint_paused_total", "Times APP_WEBHOOK_URL answered 410 Gone and "
                               "delivery to it was paused until an operator resumes it")
 
-KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
 METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
 
 
@@ -70,7 +70,7 @@ def record_endpoint_paused() -> None:
 
 def webhook_event_label(event: object) -> str:
     """A bounded label for an event name: the account events we act on, else "other"."""
-    return event if isinstance(event, str) and event in KNOWN_EVENTS else "other"
+    return event if isinstance(event, str) and event in ACCOUNT_EVENTS else "other"
 
 
 def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Any
 
+from domain.accounts import ACCOUNT_CREATED, ACCOUNT_EVENTS
 from domain.times import parse_iso
 from errors import ServiceBusy, StateUnavailable
 from polling import remember_created
@@ -25,7 +26,6 @@ REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
 # margin): a delivery that finds it is answered 503, not "duplicate", since the first may yet fail; if it fails and
 # its mark cannot be removed (the store failing is the usual reason), StackOne's retry acts once it has lapsed.
 ACTING_TTL = 30
-ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
 def delivery_key(body: bytes) -> str:
@@ -74,7 +74,7 @@ def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, 
         return "ignored"
     if line["origin_owner_id"]:
         accounts.forget_owner(line["origin_owner_id"])
-    if kind == "account.created":  # the owner's session for this provider, still being polled, is done
+    if kind == ACCOUNT_CREATED:  # the owner's session for this provider, still being polled, is done
         remember_created(state, line["origin_owner_id"], line["provider"], line["account_id"],
                          event.get("event_date"), short_text(event.get("origin_username")))
     outcome = "processed"
