@@ -16,6 +16,7 @@ from connections.ledger import open_ledger
 from connections.monitor import ConnectionMonitor
 from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
+from identity.owner import owner_key
 from identity.resolver import OwnerResolver
 from ratelimit import OwnerLimit
 from sessions.flow import Minter
@@ -26,7 +27,7 @@ from sessions.sealing import Sealer
 from sessions.service import SessionService
 from sessions.status import SessionPolls
 from stackone.client import StackOneClient
-from stackone.directory import AccountDirectory, owner_key
+from stackone.directory import AccountDirectory
 from state import SharedState
 
 EXTENSION_KEY = "stackone_connect"

@@ -14,6 +14,8 @@ import functools
 
 from prometheus_client import Counter, Histogram
 
+from domain.accounts import ACCOUNT_EVENTS
+
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"])
 STACKONE_REQUESTS = Counter("stackone_requests_total", "Calls to StackOne", ["operation", "outcome"])
@@ -29,7 +31,6 @@ APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the cus
 APP_ENDPOINT_PAUSES = Counter("app_webhook_endpoint_paused_total", "Times APP_WEBHOOK_URL answered 410 Gone and "
                               "delivery to it was paused until an operator resumes it")
 
-KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
 METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
 
 
@@ -66,4 +67,4 @@ def record_endpoint_paused() -> None:
 
 def webhook_event_label(event: object) -> str:
     """A bounded label for an event name: the account events we act on, else "other"."""
-    return event if isinstance(event, str) and event in KNOWN_EVENTS else "other"
+    return event if isinstance(event, str) and event in ACCOUNT_EVENTS else "other"

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.accounts import Account
 from domain.limits import TOTAL, AccountLimits
+from domain.times import iso_utc
 from errors import ServiceError
 from policy.types import Action, Decision
 
@@ -61,8 +62,7 @@ class Reservation:
     def as_json(self) -> dict[str, Any]:
         """What a refusal tells of it (never the token)."""
         return {"provider": self.provider, "username": self.holder, "kind": self.kind,
-                "expiresAt": datetime.fromtimestamp(self.until, UTC).isoformat(timespec="seconds")
-                .replace("+00:00", "Z")}
+                "expiresAt": iso_utc(self.until)}
 
 
 def _text(value: Any) -> str | None:
@@ -98,7 +98,7 @@ def check_caps(limits: AccountLimits, decision: Decision, accounts: list[Account
     """
     if not limits or decision.action is Action.UPDATE:
         return
-    counted = [a for a in accounts if (a.status or "").lower() != "archived"]
+    counted = [a for a in accounts if not a.archived]
     caps: list[tuple[str, int, list[Account], list[Reservation]]] = []
     if decision.provider and decision.provider in limits.per_provider:
         caps.append((decision.provider, limits.per_provider[decision.provider],

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from domain.accounts import SessionDetails
 from errors import ServiceBusy, StateUnavailable
-from identity.owner import Owner
+from identity.owner import Owner, owner_key
 from policy import Action, Decision, SessionRequest, decide
 from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
 from sessions.mint import IssuedSession, SessionSettings, mint_session, session_outcome
@@ -17,7 +17,7 @@ from sessions.reservations import Reservations, session_digest
 from sessions.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from sessions.sealing import Sealer
 from stackone.client import StackOneClient
-from stackone.directory import AccountDirectory, owner_key
+from stackone.directory import AccountDirectory
 
 
 class Minter:
@@ -171,8 +171,7 @@ class _LiveLookup:
 
     def owner_accounts(self, owner_id: str, provider: str | None):
         """The owner's non-archived accounts, asked of StackOne now."""
-        return [a for a in self._client.list_accounts(owner_id, provider)
-                if a.origin_owner_id == owner_id and (a.status or "").lower() != "archived"]
+        return [a for a in self._client.list_accounts(owner_id, provider) if not a.archived]
 
     def account(self, account_id: str):
         """One account (the directory asks StackOne live for these anyway)."""

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from domain.accounts import SessionDetails
+from domain.times import iso_utc
 from identity.owner import Owner
 from policy import Action, Decision, SessionRequest
 from policy.lifecycle import completion_from_accounts
@@ -42,7 +43,7 @@ class IssuedSession:
             "action": self.decision.action.value,
             "provider": self.decision.provider,
             "expiresIn": self.expires_in,
-            "expiresAt": self.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "expiresAt": iso_utc(self.expires_at),
         }
         if self.decision.action is Action.UPDATE:
             body["accountId"] = self.decision.account_id

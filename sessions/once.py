@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
 from errors import ServiceError
 from sessions.sealing import Sealer
 from state import SharedState
+from state.waiting import wait_until
 
 POLL_SECONDS = 0.05
 # A claim outlives any request that could hold it (REQUEST_DEADLINE is seconds); a host that died mid-mint frees
@@ -48,7 +48,16 @@ class Once:
             ) -> tuple[dict[str, Any] | None, bool]:
         """The result and whether it was replayed. `produce` returning None keeps nothing (the key is released);
         `usable` may refuse a stored result (it is then dropped and produced afresh). Raises DifferentRequest."""
-        while True:
+        outcome = wait_until(lambda: self._attempt(key, fp, produce, ttl, usable), deadline, POLL_SECONDS)
+        if outcome is None:
+            raise InProgress("The first request with this key is still being answered; retry shortly",
+                             headers={"Retry-After": "1"})
+        return outcome
+
+    def _attempt(self, key: str, fp: str, produce: Callable[[], dict[str, Any] | None], ttl: float,
+                 usable: Callable[[dict[str, Any]], bool] | None) -> tuple[dict[str, Any] | None, bool] | None:
+        """Claim the key, or read its stored result; None while another caller's first run is still pending."""
+        while True:  # released, expired or dropped between two reads: claim again at once, without waiting
             claim = {"state": "pending", "fp": fp, "by": secrets.token_hex(8)}  # whose claim: only it releases it
             if self._state.add(key, claim, ttl=CLAIM_TTL):
                 return self._first(key, claim, produce, ttl), False
@@ -65,10 +74,7 @@ class Once:
                 # read: a newer caller's claim made meanwhile stays).
                 self._state.delete_if(key, record)
                 continue
-            if deadline is not None and time.monotonic() + POLL_SECONDS >= deadline:
-                raise InProgress("The first request with this key is still being answered; retry shortly",
-                                 headers={"Retry-After": "1"})
-            time.sleep(POLL_SECONDS)  # under gevent a cooperative wait: the worker serves others meanwhile
+            return None
 
     def forget(self, key: str) -> None:
         """Drop the key's record: the next run does the thing afresh."""

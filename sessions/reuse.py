@@ -14,10 +14,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from identity.owner import Owner
+from identity.owner import Owner, owner_key
 from policy import Decision, SessionRequest
 from sessions.mint import IssuedSession
-from stackone.directory import owner_key
 
 
 def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from connections.monitor import ConnectionMonitor
 from domain import deadline
 from domain.accounts import Account
+from domain.times import parse_iso
 from errors import ServiceBusy, ServiceError, StateUnavailable
 from identity.owner import Owner
 from policy import SessionRequest
-from policy.lifecycle import account_to_disconnect, instant, session_status
+from policy.lifecycle import account_to_disconnect, session_status
 from policy.types import SESSION_EXPIRY
 from sessions.flow import Minter
 from sessions.mint import IssuedSession
@@ -107,7 +108,7 @@ class SessionService:
         if isinstance(recorded, (int, float)):
             expires_at = datetime.fromtimestamp(recorded, UTC)
         else:
-            created = instant(details.created_at)
+            created = parse_iso(details.created_at)
             expires_at = created + timedelta(seconds=DEFAULT_SESSION_LIFETIME) if created else None
         return session_status(owner, details, expires_at=expires_at)
 

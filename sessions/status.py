@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from domain.accounts import SessionDetails
+from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
-from policy.lifecycle import instant
-from stackone.directory import owner_key
+from identity.owner import owner_key
 from state import SharedState
+from state.waiting import wait_until
 
 # A pending outcome is answered from the state for this long before StackOne is asked again (the hub and the kit
 # poll every 2 s: StackOne hears of a session about once in three polls).
@@ -122,14 +123,14 @@ class SessionPolls:
 
     def _awaited(self, token: str, give_up_at: float) -> SessionDetails | None:
         # Another caller asks StackOne: its answer is written as a fresh outcome; its claim goes if it failed.
-        while time.monotonic() + WAIT_POLL < give_up_at:
-            time.sleep(WAIT_POLL)  # under gevent a cooperative wait: the worker serves others meanwhile
+        def answered() -> tuple[SessionDetails | None] | None:
             kept = self._read(token)
             if kept is not None and kept.fresh(time.time()):
-                return kept.details
-            if not self._asking(token):
-                return None
-        return None
+                return (kept.details,)
+            return None if self._asking(token) else (None,)  # (None,): the asker failed, stop waiting
+
+        found = wait_until(answered, give_up_at, WAIT_POLL)
+        return found[0] if found else None
 
     def _refused(self, owner_id: str) -> tuple | None:
         return self.budget(owner_id) if self.budget is not None else None
@@ -181,7 +182,7 @@ class SessionPolls:
             created = self.state.get(_created_key(details.origin_owner_id, details.provider))
         except StateUnavailable:
             return None
-        opened = instant(details.created_at)
+        opened = parse_iso(details.created_at)
         if not isinstance(created, dict) or opened is None or not isinstance(created.get("accountId"), str):
             return None
         if not isinstance(created.get("at"), (int, float)) or created["at"] < math.floor(opened.timestamp()):
@@ -196,7 +197,7 @@ def remember_created(state: SharedState, owner_id: str | None, provider: str | N
     """Note a signed account.created event, so that the owner's pending session for that provider settles at once."""
     if not (owner_id and provider and account_id):
         return
-    at = instant(event_date) if isinstance(event_date, str) else None
+    at = parse_iso(event_date)
     stamp = at.timestamp() if isinstance(at, datetime) else time.time()
     state.set(_created_key(owner_id, provider), {"accountId": account_id, "at": stamp, "username": username},
               ttl=CREATED_TTL)

@@ -11,9 +11,9 @@ from flask import Response, request
 from domain import deadline
 from errors import ServiceError
 from extensions import services
+from identity.owner import owner_key
 from sessions.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
 from sessions.once import DifferentRequest
-from stackone.directory import owner_key
 from web.problems import problem
 
 
