@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, bearer
+from tests.e2e_processes import free_port, gunicorn_stack, stop, wait_until_up
+from tests.helpers import bearer
 from tests.nginx_site import start_nginx
 
 pytestmark = pytest.mark.e2e
@@ -24,28 +24,21 @@ LATENCY = 1.0  # each StackOne call
 def site(tmp_path_factory):
     """(the site through nginx, the sandbox) with StackOne answering in LATENCY seconds."""
     logs = tmp_path_factory.mktemp("saturation")
-    sandbox_port, service_port, site_port = free_port(), free_port(), free_port()
-    proxy = start_nginx(logs, site_port, service_port)
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "GUNICORN_WORKER_CONNECTIONS": "2",
-        "TRUSTED_PROXY_COUNT": "1", "REQUEST_DEADLINE": str(BUDGET), "STACKONE_TIMEOUT": "5",
-        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(logs / "state"),
-        # Eight callers stand for eight distinct requests queueing: not one double-clicked request to share.
-        "SESSION_REUSE_WINDOW": "0"},
-        logs / "gunicorn.log")
+    service_port, site_port = free_port(), free_port()
+    proxy = start_nginx(logs, site_port, service_port)  # first: skips (or fails) before the rest starts
     try:
-        for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
-                             (f"http://127.0.0.1:{service_port}/healthz", service),
-                             (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
-            wait_until_up(url, process)
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        requests.post(f"{sandbox_url}/sandbox/latency", json={"seconds": LATENCY}, timeout=5).raise_for_status()
-        yield f"http://127.0.0.1:{site_port}", sandbox_url
+        with gunicorn_stack(logs, key=KEY, port=service_port, WEB_CONCURRENCY="1", GUNICORN_WORKER_CONNECTIONS="2",
+                            TRUSTED_PROXY_COUNT="1", REQUEST_DEADLINE=str(BUDGET), STACKONE_TIMEOUT="5",
+                            OWNER_RATE_LIMIT="",
+                            # Eight callers stand for eight distinct requests queueing: not one double-clicked
+                            # request to share.
+                            SESSION_REUSE_WINDOW="0") as stack:
+            wait_until_up(f"http://127.0.0.1:{site_port}/stackone_providers", proxy)
+            requests.post(f"{stack.sandbox_url}/sandbox/latency", json={"seconds": LATENCY},
+                          timeout=5).raise_for_status()
+            yield f"http://127.0.0.1:{site_port}", stack.sandbox_url
     finally:
-        for process in (proxy, service, sandbox):
-            stop(process)
+        stop(proxy)
 
 
 def test_requests_that_waited_out_their_budget_are_refused_at_once_and_never_reach_stackone(site):
