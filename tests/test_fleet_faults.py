@@ -141,8 +141,13 @@ def test_workers_killed_mid_send_lose_no_event(fleet):
     receiver.delay = 1.0  # each send takes a second: the kills land while sends are in flight
     try:
         accounts = seeded(sandbox, 40, 20)
+        arrived = receiver.arrived
         stackone_delivers(hosts, [account_created(a) for a in accounts], seconds=60)
-        time.sleep(1.5)  # the workers have claimed events and are sending them
+        # The workers have claimed events and are sending them: one has reached the receiver (which takes 1 s).
+        deadline = time.monotonic() + 10
+        while receiver.arrived == arrived and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert receiver.arrived > arrived
         for master in masters:
             for pid in workers_of(master):
                 os.kill(pid, signal.SIGKILL)

@@ -167,7 +167,10 @@ def test_stackones_busy_failing_and_slow_answers_reach_the_caller_as_ours(stack)
         paused = page.get("/stackone_accounts")
         assert (paused.status_code, paused.json()["code"]) == (503, "upstream_busy")
         assert len(requests.get(f"{sandbox}/sandbox/calls", timeout=5).json()) == asked
-        time.sleep(2)  # the pause ends with StackOne's Retry-After
+        # The pause ends with StackOne's Retry-After (2 s): the same call is then answered again.
+        deadline = time.monotonic() + 10
+        while page.get("/stackone_accounts").status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
         # A GET that fails once with a 502 is retried, and the caller never sees it.
         requests.post(faults, json={"status": 502, "path": "/accounts", "method": "GET"}, timeout=5)
         assert page.get("/stackone_accounts").status_code == 200
