@@ -7,7 +7,7 @@ HUB := browserkit/static/vendor/stackone-hub-1.11.4.js
 # StackOne's official TypeScript SDK (conformance/package-lock.json pins it and its integrity): the sandbox's judge.
 SDK := conformance/node_modules/@stackone/stackone-client-ts/package.json
 
-.PHONY: run test bench lint clean install
+.PHONY: run test test-fast bench lint clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ install: $(VENV)/.runtime $(HUB)
 
 test: $(VENV)/.dev $(HUB) $(SDK)
 	$(BIN)/python -m pytest
+
+# The tests that start no process (not marked e2e): a quick check while editing; `make test` before a commit.
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "not e2e"
 
 # wrk is the load generator when installed (C: it barely competes for the cores); the bench falls back to Python.
 # valgrind (callgrind) and gcc count instructions per request, steady where CPU seconds on a shared VM are not.
