@@ -2,68 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+# The process helpers live in support/ (the bench uses them too); their names stay importable from here.
+from support.processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
 
-
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.create_server(("127.0.0.1", 0)) as s:
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    """Poll url until it answers, failing fast if the process died."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            # Refused, or accepted by gunicorn's listening socket before a worker has booted to answer it.
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds}s")
-
-
-def clean_environment() -> dict[str, str]:
-    """This process's environment without any of the service's settings (a developer's shell changes nothing)."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("STACKONE_", "OWNER_", "LEGACY_", "SANDBOX_", "GUNICORN_", "WEB_CONCURRENCY", "REDIS_",
-                                 "CORS_", "TRUSTED_PROXY", "EXAMPLE_", "DEMO_PAGE_PORT", "METRICS_BIND", "BIND",
-                                 "BODY_READ_TIMEOUT"))}
-
-
-def start(args: list[str], env: dict[str, str], log: Path, runner: tuple[str, ...] = (),
-          cwd: Path = ROOT) -> subprocess.Popen:
-    """Start a process (from the project folder unless told) with a clean-ish environment, output to a log file.
-
-    `runner` goes before the interpreter (the bench runs workers under valgrind that way).
-    """
-    handle = open(log, "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([*runner, sys.executable, *args], cwd=cwd, env={**clean_environment(), **env},
-                            stdout=handle, stderr=subprocess.STDOUT)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate, then kill if it lingers."""
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+__all__ = ["ROOT", "clean_environment", "free_port", "running_sandbox", "sandbox_accounts", "start", "stop",
+           "wait_until_up"]
 
 
 @contextmanager
