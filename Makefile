@@ -54,6 +54,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/proxy_floor.py
+	$(BIN)/python bench/slow_upstream.py
 	$(BIN)/python bench/provider_cost.py
 	$(BIN)/python bench/idempotency_cost.py
 	$(BIN)/python bench/budget_cost.py

@@ -17,9 +17,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
-from tests.helpers import JWT_SECRET  # noqa: E402
-from tests.slow_clients import hold_slow_clients  # noqa: E402
+from support.logins import JWT_SECRET  # noqa: E402
+from support.processes import free_port, start, stop, wait_until_up  # noqa: E402
+from support.slow_clients import hold_slow_clients  # noqa: E402
 
 HOLD_SECONDS = float(os.environ.get("BENCH_HOLD_SECONDS", "10"))
 CLIENTS = [int(n) for n in os.environ.get("BENCH_SLOW_CLIENTS", "16,40,400").split(",")]
