@@ -129,7 +129,8 @@ def contenders(folder: Path) -> list[Contender]:
         Contender("this service, category body, lean (a)", service,
                   {**service_env, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": ""}, {"category": "hris"}),
         # The worker model, decided by measurement: the same service under gunicorn's threads instead of gevent.
-        Contender("this service, category body, gthread 2x8", [*service, "-k", "gthread", "--threads", "8"],
+        Contender("this service, category body, gthread 2x8",
+                  ["-m", "gunicorn", "-c", "bench/worker_models.py", "-k", "gthread", "--threads", "8", "wsgi:app"],
                   service_env, {"category": "hris"}),
     ]
 

@@ -53,7 +53,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-slow-"))
     for name, args in MODELS.items():
         port = free_port()
-        service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", *args, "wsgi:app"], {
+        # The bench's own settings file obeys -k (the service's refuses any worker but its own).
+        service = start(["-m", "gunicorn", "-c", "bench/worker_models.py", *args, "wsgi:app"], {
             "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": "v1.bench.key_0123456789",
             "STACKONE_API_URL": "http://127.0.0.1:9", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
             "STATE_DIR": str(tmp / "state"), "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",
