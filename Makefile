@@ -7,7 +7,7 @@ HUB := browserkit/static/vendor/stackone-hub-1.11.4.js
 # StackOne's official TypeScript SDK (conformance/package-lock.json pins it and its integrity): the sandbox's judge.
 SDK := conformance/node_modules/@stackone/stackone-client-ts/package.json
 
-.PHONY: run test bench lint clean install
+.PHONY: run test test-fast bench lint clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ install: $(VENV)/.runtime $(HUB)
 test: $(VENV)/.dev $(HUB) $(SDK)
 	$(BIN)/python -m pytest
 
+# The tests that start no process (not marked e2e): a quick check while editing; `make test` before a commit.
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "not e2e"
+
 # wrk is the load generator when installed (C: it barely competes for the cores); the bench falls back to Python.
 # valgrind (callgrind) and gcc count instructions per request, steady where CPU seconds on a shared VM are not.
 bench: $(VENV)/.dev
@@ -50,6 +54,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/slow_clients.py
 	$(BIN)/python bench/proxy_floor.py
+	$(BIN)/python bench/slow_upstream.py
 	$(BIN)/python bench/provider_cost.py
 	$(BIN)/python bench/idempotency_cost.py
 	$(BIN)/python bench/budget_cost.py
@@ -60,8 +65,10 @@ bench: $(VENV)/.dev
 	  echo "make bench: installing valgrind (Debian)" && apt-get install -y -qq valgrind >/dev/null 2>&1; } || true
 	$(BIN)/python bench/instructions.py
 
+# ruff, and the layers (import-linter's contracts in pyproject.toml): a module imports only from layers below it.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -9,22 +9,23 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import ConfigError, Settings
-from crossorigin import init_cross_origin
+from extensions import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
 from identity.resolver import build_resolver
 from logs import configure_logging
-from logs.access import RequestObserver, init_access_log
-from metrics import init_metrics
-from problems import register_problem_handlers
-from ratelimit import init_owner_limit
-from services import CONFIG_ERROR_KEY, EXTENSION_KEY, Services
-from serving.deadline import init_deadline
 from stackone.budget import open_budget
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import open_state
-from views.framing import init_framing
-from views.health import wrong_url_recorder
-from views.json_body import MAX_BODY_BYTES
+from web.access import RequestObserver, init_access_log
+from web.body import MAX_BODY_BYTES
+from web.context import tell_the_logs
+from web.cors import init_cross_origin
+from web.deadline import init_deadline
+from web.framing import init_framing
+from web.metrics import init_metrics
+from web.owner_limit import init_owner_limit
+from web.problems import register_problem_handlers
+from web.views.health import wrong_url_recorder
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Flask:
@@ -66,9 +67,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         ),
         resolver=build_resolver(settings),
         state=state,
-        observer=observer,
     )
 
+    tell_the_logs()
     register_problem_handlers(app)
     init_access_log(app)
     init_deadline(app, settings.request_deadline, trust_proxy=settings.trusted_proxy_count > 0)
@@ -80,12 +81,12 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     from contract import EXTENSION as OPENAPI
     from contract import bp as contract_bp
     from contract import build_document
-    from views.accounts import bp as accounts_bp
-    from views.admin import bp as admin_bp
-    from views.health import bp as health_bp
-    from views.providers import bp as providers_bp
-    from views.sessions import bp as sessions_bp
-    from views.webhooks import bp as webhooks_bp
+    from web.views.accounts import bp as accounts_bp
+    from web.views.admin import bp as admin_bp
+    from web.views.health import bp as health_bp
+    from web.views.providers import bp as providers_bp
+    from web.views.sessions import bp as sessions_bp
+    from web.views.webhooks import bp as webhooks_bp
 
     app.extensions[OPENAPI] = build_document(settings)
     for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp,

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stackone.budget import Budget, Rule  # noqa: E402
 from state import open_sqlite_state  # noqa: E402
-from tests.redis_server import RedisServer  # noqa: E402
+from support.redis_server import RedisServer  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_BUDGET_CALLS", "5000"))
 REPEATS = int(os.environ.get("BENCH_BUDGET_REPEATS", "5"))

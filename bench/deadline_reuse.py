@@ -9,11 +9,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from proxy_floor import certificate, slow_upstream  # noqa: E402 - bench/proxy_floor.py, beside this file
-
-from tests.helpers import login  # noqa: E402
+from bench.slow_upstream import slow_upstream  # noqa: E402
+from bench.tls_standin import certificate  # noqa: E402
+from support.logins import login  # noqa: E402
 
 DEADLINE = 5.0
 

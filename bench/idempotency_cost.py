@@ -13,7 +13,8 @@ import responses
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.provider_cost import NEVER_REACHED, cpu_per_call  # noqa: E402
-from tests.helpers import API, API_KEY, JWT_SECRET, login, session_answer  # noqa: E402
+from support.logins import JWT_SECRET, login  # noqa: E402
+from support.stackone_answers import API, API_KEY, session_answer  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_IDEMPOTENCY_REQUESTS", "300"))
 REPEATS = int(os.environ.get("BENCH_IDEMPOTENCY_REPEATS", "21"))

@@ -31,10 +31,11 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.contenders import Contender, pick  # noqa: E402
 from bench.provider_cost import NEVER_REACHED  # noqa: E402
-from bench.proxy_floor import KEY, Contender, certificate, wait_for_standin  # noqa: E402
-from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up  # noqa: E402
-from tests.helpers import JWT_SECRET, login  # noqa: E402
+from bench.tls_standin import KEY, certificate, start_standin, wait_for_standin  # noqa: E402
+from support.logins import JWT_SECRET, login  # noqa: E402
+from support.processes import ROOT, free_port, start, stop, wait_until_up  # noqa: E402
 
 OWNERS = int(os.environ.get("BENCH_INSTR_OWNERS", "50"))
 REQUESTS = int(os.environ.get("BENCH_INSTR_REQUESTS", "300"))
@@ -59,12 +60,14 @@ EVERY_FEATURE_ENV = {**SERVICE_ENV, "SESSION_REUSE_WINDOW": "60", "APP_WEBHOOK_U
                      "APP_WEBHOOK_SECRET": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 # Contenders whose name contains one of these (comma-separated) are counted, with the floors; empty: every one.
 ONLY = [part.strip() for part in os.environ.get("BENCH_INSTR_ONLY", "").split(",") if part.strip()]
+FLOOR, GEVENT_FLOOR = "floor", "floor under gevent"  # the roles every ratio is taken against: always counted
 
 
 CONTENDERS = [
     Contender("minimal pooled proxy, gthread (floor)", [*BENCH, "-k", "gthread", "--threads", "8", "minimal_proxy:app"],
-              {}, SEED_BODY),
-    Contender("minimal pooled proxy, gevent", [*BENCH, "-k", "gevent", "minimal_proxy:app"], {}, SEED_BODY),
+              {}, SEED_BODY, role=FLOOR),
+    Contender("minimal pooled proxy, gevent", [*BENCH, "-k", "gevent", "minimal_proxy:app"], {}, SEED_BODY,
+              role=GEVENT_FLOOR),
     Contender("this service, category body", SERVICE, SERVICE_ENV, CATEGORY),
     Contender("this service, provider body (warm cache)", SERVICE, SERVICE_ENV, PROVIDER),
     Contender("this service, category body, lean", SERVICE,
@@ -184,7 +187,7 @@ def main() -> None:
     cert, key = certificate(folder)
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
-    standin = start(["bench/standin.py", str(standin_port), "0.02", cert, key], {}, folder / "standin.log")
+    standin = start_standin(standin_port, 0.02, cert, key, folder / "standin.log")
     common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert,
               "STACKONE_RATE_LIMIT": NEVER_REACHED}
     logins = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=7200)}"}
@@ -196,13 +199,13 @@ def main() -> None:
         print(f"callgrind: one gunicorn worker per contender; {OWNERS} owners warmed up, then {REQUESTS} requests "
               f"counted, from {CLIENTS} client(s) at once\n", flush=True)
         figures = {}
-        for contender in [c for n, c in enumerate(CONTENDERS) if n < 2 or not ONLY or any(o in c.name for o in ONLY)]:
+        for contender in [c for c in CONTENDERS if c.role or not ONLY or any(o in c.name for o in ONLY)]:
             owners = FEATURE_OWNERS if FIRST_CLICK in contender.body else OWNERS
             figures[contender.name] = count(contender, folder, common, logins[:owners])
             print(f"{contender.name:<44} {figures[contender.name]['Ir'] / 1e6:6.2f} M instructions/request", flush=True)
     finally:
         stop(standin)
-    floor, gevent_floor = figures[CONTENDERS[0].name], figures[CONTENDERS[1].name]
+    floor, gevent_floor = figures[pick(CONTENDERS, FLOOR).name], figures[pick(CONTENDERS, GEVENT_FLOOR).name]
     print("\nper request | instructions | x floor | x floor under gevent | estimated cycles | x floor | "
           "x floor under gevent")
     for name, value in figures.items():

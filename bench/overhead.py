@@ -19,8 +19,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.provider_cost import NEVER_REACHED  # noqa: E402
-from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
-from tests.helpers import JWT_SECRET, login  # noqa: E402
+from support.logins import JWT_SECRET, login  # noqa: E402
+from support.processes import free_port, start, stop, wait_until_up  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))

@@ -13,8 +13,9 @@ import responses
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
-from services import EXTENSION_KEY  # noqa: E402
-from tests.helpers import API, API_KEY, JWT_SECRET, account, login, session_answer  # noqa: E402
+from extensions import EXTENSION_KEY  # noqa: E402
+from support.logins import JWT_SECRET, login  # noqa: E402
+from support.stackone_answers import API, API_KEY, account, session_answer  # noqa: E402
 
 # StackOne's budget (STACKONE_RATE_LIMIT) counted, so its cost is in every figure, but never reached: the stand-ins
 # are not StackOne, and a bench sends far more than 1,000 calls a minute.

@@ -5,40 +5,30 @@ The seed's example runs twice: as `gunicorn seed_example:app` runs it (gunicorn'
 the floor's workers (gthread 2x8). Every contender runs at once; they are measured in turn, in interleaved rounds that
 the floor opens and closes (its row for a round is the mean of the two), and the medians are printed: CPU per request
 (from /proc, the gunicorn master and workers), c=1 p50 over one direct round trip, and c=16 throughput. CPU against
-the floor is measured once more in short windows alternating with the floor's. Then a slow-upstream run (StackOne at
-2 s, 64 callers): callers past REQUEST_DEADLINE and the worst wait. Load from wrk when installed. Loopback only;
-bounded in time. Run with `make bench`.
+the floor is measured once more in short windows alternating with the floor's. Contenders are picked by role (the
+floor, the two seeds), never by their place in the list. Load from wrk when installed. Loopback only; bounded in time.
+Run with `make bench` (which then runs bench/slow_upstream.py, once the second half of this file).
 """
 
 from __future__ import annotations
 
 import base64
-import datetime
-import ipaddress
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import load  # noqa: E402 - bench/load.py, beside this file
 
+from bench.contenders import Contender, pick  # noqa: E402
 from bench.provider_cost import NEVER_REACHED  # noqa: E402
-from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
-from tests.helpers import JWT_SECRET, login  # noqa: E402
+from bench.tls_standin import KEY, certificate, start_standin, wait_for_standin  # noqa: E402
+from support.logins import JWT_SECRET, login  # noqa: E402
+from support.processes import free_port, start, stop, wait_until_up  # noqa: E402
 
-KEY = "v1.bench.floor_key_0123456789"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "6"))
 SERIAL_SECONDS = float(os.environ.get("BENCH_SERIAL_SECONDS", "3"))
@@ -54,30 +44,6 @@ WARM_SECONDS = 12
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def certificate(folder: Path) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 (the stand-in's), written as PEM files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False),
-                           critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "standin.pem", folder / "standin.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
 def cpu_seconds(master: int) -> float:
     """User + system CPU of a gunicorn master and its workers, from /proc."""
     total = 0.0
@@ -90,20 +56,6 @@ def cpu_seconds(master: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / TICK
     return total
-
-
-@dataclass
-class Contender:
-    """One server under test, and the body it is sent."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    body: dict
-    process: subprocess.Popen | None = None
-    url: str = ""
-    rows: list[dict] = field(default_factory=list)
-    alternated: float | None = None  # median ratio of CPU per request to the floor's, in alternating windows
 
 
 def measure(contender: Contender, headers: list[dict], direct_p50: float, *, keep: bool = True) -> dict:
@@ -145,8 +97,15 @@ def median_row(contender: Contender) -> dict:
     return {k: statistics.median(r[k] for r in contender.rows) for k in ("cpu_ms", "p50_ratio", "rps")}
 
 
+FLOOR, SEED, SEED_FLOOR_WORKERS = "floor", "seed", "seed, floor workers"  # the roles the ratios are taken against
+
+
 def contenders(folder: Path) -> list[Contender]:
-    """The seed's example as gunicorn runs it by default and with the floor's workers, the floor, this service."""
+    """The seed's example as gunicorn runs it by default and with the floor's workers, the floor, this service.
+
+    Those without a role (the floor under gevent and the service's rows) are measured again against the floor in
+    alternating windows; a provider body's accounts are cached before the rounds. The order is only the print order.
+    """
     service = ["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
     service_env = {"WEB_CONCURRENCY": "2", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
                    "STACKONE_ENABLED_PROVIDERS": "bamboohr", "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",
@@ -155,10 +114,12 @@ def contenders(folder: Path) -> list[Contender]:
                    "ACCOUNT_CACHE_TTL": "3600", "STATE_DIR": str(folder / "state")}
     seed_body = {"originUsername": "ann@acme.test"}
     return [
-        Contender("seed example, `gunicorn seed_example:app`", [*BENCH, "seed_example:app"], {}, seed_body),
-        Contender("seed example, gthread 2x8", [*BENCH, *FLOOR_WORKERS, "seed_example:app"], {}, seed_body),
+        Contender("seed example, `gunicorn seed_example:app`", [*BENCH, "seed_example:app"], {}, seed_body,
+                  role=SEED),
+        Contender("seed example, gthread 2x8", [*BENCH, *FLOOR_WORKERS, "seed_example:app"], {}, seed_body,
+                  role=SEED_FLOOR_WORKERS),
         Contender("minimal pooled proxy, gthread 2x8 (floor)", [*BENCH, *FLOOR_WORKERS, "minimal_proxy:app"], {},
-                  seed_body),
+                  seed_body, role=FLOOR),
         # The floor under gevent, the service's worker model: what the worker model itself costs.
         Contender("minimal pooled proxy, gevent 2x1000", [*BENCH, "-w", "2", "-k", "gevent", "minimal_proxy:app"], {},
                   seed_body),
@@ -168,7 +129,8 @@ def contenders(folder: Path) -> list[Contender]:
         Contender("this service, category body, lean (a)", service,
                   {**service_env, "LOG_LEVEL": "WARNING", "OWNER_RATE_LIMIT": ""}, {"category": "hris"}),
         # The worker model, decided by measurement: the same service under gunicorn's threads instead of gevent.
-        Contender("this service, category body, gthread 2x8", [*service, "-k", "gthread", "--threads", "8"],
+        Contender("this service, category body, gthread 2x8",
+                  ["-m", "gunicorn", "-c", "bench/worker_models.py", "-k", "gthread", "--threads", "8", "wsgi:app"],
                   service_env, {"category": "hris"}),
     ]
 
@@ -179,7 +141,7 @@ def main() -> None:
     cert, key = certificate(folder)
     standin_port = free_port()
     standin_url = f"https://127.0.0.1:{standin_port}"
-    standin = start(["bench/standin.py", str(standin_port), str(DELAY), cert, key], {}, folder / "standin.log")
+    standin = start_standin(standin_port, DELAY, cert, key, folder / "standin.log")
     common = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": standin_url, "REQUESTS_CA_BUNDLE": cert,
               "STACKONE_RATE_LIMIT": NEVER_REACHED}
     everyone = contenders(folder)
@@ -191,47 +153,64 @@ def main() -> None:
         print(f"load: {load.GENERATOR}; {ROUNDS} rounds, each contender in turn: c=1 for {SERIAL_SECONDS:g} s, then "
               f"c=16 for {LOAD_SECONDS:g} s. Stand-in over TLS with {DELAY * 1000:.0f} ms service time; one direct "
               f"round trip p50 {direct_p50 * 1000:.1f} ms; {os.cpu_count()} cores\n", flush=True)
-        for contender in everyone:
-            key_args = " ".join(contender.args) + repr(sorted(contender.env.items()))
-            if key_args not in started:  # the two service bodies share one gunicorn
-                port = free_port()
-                bind = [] if "wsgi:app" in contender.args else ["--bind", f"127.0.0.1:{port}"]
-                process = start(contender.args + bind, {**common, **contender.env, "BIND": f"127.0.0.1:{port}"},
-                                folder / f"{port}.log")
-                started[key_args] = (process, f"http://127.0.0.1:{port}/stackone_connect_sessions")
-                wait_until_up(f"http://127.0.0.1:{port}/", process)
-            contender.process, contender.url = started[key_args]
+        launch(everyone, common, folder, started)
         # Many owners, each with their own login, as in production; each stays inside the default per-owner limit.
         headers = [{"Authorization": f"Bearer {login(org_id=f'org-{n}', org_name=f'Org {n}', exp_in=3600)}"}
                    for n in range(OWNERS)]
-        provider = everyone[5]
-        load.post(provider.url, provider.body, headers, 16, WARM_SECONDS)  # every owner's accounts in the cache
-        floor = everyone[2]
-        for round_no in range(1, ROUNDS + 1):
-            # The floor opens and closes each round, and its row is the mean of the two: the machine's speed drifts
-            # over a round (a quarter between rounds), and every ratio to the floor is taken within the round.
-            opening = measure(floor, headers, direct_p50, keep=False)
-            report(round_no, f"{floor.name}, opening", opening)
-            for contender in everyone:
-                if contender is not floor:
-                    report(round_no, contender.name, measure(contender, headers, direct_p50))
-            closing = measure(floor, headers, direct_p50, keep=False)
-            report(round_no, f"{floor.name}, closing", closing)
-            floor.rows.append({k: (opening[k] + closing[k]) / 2 for k in opening})
-        print(f"\nCPU against the floor in alternating {ALTERNATION_SECONDS} s windows ({ALTERNATIONS} per contender):",
-              flush=True)
-        for contender in everyone[everyone.index(floor) + 1:]:  # the floor under gevent and the service's rows
-            ratios = alternated(contender, floor, headers)
-            contender.alternated = statistics.median(ratios)
-            quartiles = statistics.quantiles(ratios, n=4)
-            print(f"{contender.name:<44} x floor {contender.alternated:4.2f} (quartiles {quartiles[0]:4.2f} to "
-                  f"{quartiles[2]:4.2f}; windows {' '.join(f'{r:4.2f}' for r in ratios)})", flush=True)
+        for contender in everyone:
+            if "provider" in contender.body:  # every owner's accounts in the cache
+                load.post(contender.url, contender.body, headers, 16, WARM_SECONDS)
+        rounds(everyone, headers, direct_p50)
+        alternations(everyone, headers)
         summary(everyone)
     finally:
         for process, _ in started.values():
             stop(process)
         stop(standin)
-    slow_upstream(folder, cert, key, {"Authorization": f"Bearer {login(exp_in=3600)}"})
+
+
+def launch(everyone: list[Contender], common: dict[str, str], folder: Path,
+           started: dict[str, tuple[subprocess.Popen, str]]) -> None:
+    """Start each contender's server (one per distinct command and settings) and wait until it answers."""
+    for contender in everyone:
+        key_args = " ".join(contender.args) + repr(sorted(contender.env.items()))
+        if key_args not in started:  # the two service bodies share one gunicorn
+            port = free_port()
+            bind = [] if "wsgi:app" in contender.args else ["--bind", f"127.0.0.1:{port}"]
+            process = start(contender.args + bind, {**common, **contender.env, "BIND": f"127.0.0.1:{port}"},
+                            folder / f"{port}.log")
+            started[key_args] = (process, f"http://127.0.0.1:{port}/stackone_connect_sessions")
+            wait_until_up(f"http://127.0.0.1:{port}/", process)
+        contender.process, contender.url = started[key_args]
+
+
+def rounds(everyone: list[Contender], headers: list[dict], direct_p50: float) -> None:
+    """ROUNDS rounds of every contender in turn, each round opened and closed by the floor."""
+    floor = pick(everyone, FLOOR)
+    for round_no in range(1, ROUNDS + 1):
+        # The floor opens and closes each round, and its row is the mean of the two: the machine's speed drifts
+        # over a round (a quarter between rounds), and every ratio to the floor is taken within the round.
+        opening = measure(floor, headers, direct_p50, keep=False)
+        report(round_no, f"{floor.name}, opening", opening)
+        for contender in everyone:
+            if contender is not floor:
+                report(round_no, contender.name, measure(contender, headers, direct_p50))
+        closing = measure(floor, headers, direct_p50, keep=False)
+        report(round_no, f"{floor.name}, closing", closing)
+        floor.rows.append({k: (opening[k] + closing[k]) / 2 for k in opening})
+
+
+def alternations(everyone: list[Contender], headers: list[dict]) -> None:
+    """CPU against the floor in alternating windows, for each contender without a role."""
+    floor = pick(everyone, FLOOR)
+    print(f"\nCPU against the floor in alternating {ALTERNATION_SECONDS} s windows ({ALTERNATIONS} per contender):",
+          flush=True)
+    for contender in [c for c in everyone if not c.role]:  # the floor under gevent and the service's rows
+        ratios = alternated(contender, floor, headers)
+        contender.alternated = statistics.median(ratios)
+        quartiles = statistics.quantiles(ratios, n=4)
+        print(f"{contender.name:<44} x floor {contender.alternated:4.2f} (quartiles {quartiles[0]:4.2f} to "
+              f"{quartiles[2]:4.2f}; windows {' '.join(f'{r:4.2f}' for r in ratios)})", flush=True)
 
 
 def report(round_no: int, name: str, row: dict) -> None:
@@ -240,20 +219,10 @@ def report(round_no: int, name: str, row: dict) -> None:
           f"c=16 {row['rps']:6.0f} req/s", flush=True)
 
 
-def wait_for_standin(url: str, cert: str) -> None:
-    """The stand-in speaks TLS only: poll it until it answers."""
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/accounts", auth=(KEY, ""), timeout=1, verify=cert)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise SystemExit("the stand-in did not start")
-
-
 def summary(everyone: list[Contender]) -> None:
     """Medians over the rounds. The ratios are paired: each round's figure over the same round's floor or seed."""
-    seed_default, seed_floor_workers, floor = everyone[0], everyone[1], everyone[2]
+    seed_default, seed_floor_workers = pick(everyone, SEED), pick(everyone, SEED_FLOOR_WORKERS)
+    floor = pick(everyone, FLOOR)
 
     def paired(contender: Contender, reference: Contender, figure: str) -> float:
         return statistics.median(r[figure] / ref[figure] for r, ref in zip(contender.rows, reference.rows, strict=True))
@@ -267,46 +236,6 @@ def summary(everyone: list[Contender]) -> None:
               f"{alternating:>4} | "
               f"{row['p50_ratio']:4.2f} | {row['rps']:6.0f} | {paired(contender, seed_default, 'rps'):4.1f} | "
               f"{paired(contender, seed_floor_workers, 'rps'):4.1f}", flush=True)
-
-
-def slow_upstream(folder: Path, cert: str, key: str, headers: dict, *, env: dict | None = None,
-                  deadline: float = 12.0, what: str = "slow upstream") -> None:
-    """StackOne answering in 2 s, 64 callers for 20 s: how many waited past REQUEST_DEADLINE (and past it + 0.5 s),
-    and the worst. `env` adds to the service's settings (REQUEST_DEADLINE among them, then given as `deadline`)."""
-    port, service_port = free_port(), free_port()
-    slow = start(["bench/standin.py", str(port), "2.0", cert, key], {}, folder / "slow.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"https://127.0.0.1:{port}", "REQUESTS_CA_BUNDLE": cert,
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(folder / "slow-state"),
-        "STACKONE_ENABLED_PROVIDERS": "bamboohr", "LOG_LEVEL": "WARNING", "STACKONE_RATE_LIMIT": NEVER_REACHED,
-        **(env or {})}, folder / "slow-service.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{service_port}/healthz", service)
-        url = f"http://127.0.0.1:{service_port}/stackone_connect_sessions"
-        until = time.monotonic() + 20
-        waits: list[float] = []
-        statuses: list[int] = []
-
-        def caller(_: int) -> None:
-            session = requests.Session()
-            while time.monotonic() < until:
-                began = time.perf_counter()
-                answer = session.post(url, json={"category": "hris"}, headers=headers, timeout=60)
-                waits.append(time.perf_counter() - began)
-                statuses.append(answer.status_code)
-
-        with ThreadPoolExecutor(64) as pool:
-            list(pool.map(caller, range(64)))
-        waits.sort()
-        late = sum(w > deadline for w in waits)
-        later = sum(w > deadline + 0.5 for w in waits)
-        print(f"\n{what} (2 s per call, 64 callers, 20 s): {len(waits)} answers ({statuses.count(200)} x 200), "
-              f"{late} past the {deadline:g} s deadline, {later} past {deadline + 0.5:g} s, "
-              f"p99 {waits[int(len(waits) * 0.99)]:.2f} s, worst wait {waits[-1]:.2f} s", flush=True)
-    finally:
-        stop(service)
-        stop(slow)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.redis_server import RedisServer  # noqa: E402 - starts a process, nothing else
+from support.redis_server import RedisServer  # noqa: E402 - starts a process, nothing else
 
 ACCOUNTS = int(os.environ.get("BENCH_RECONCILE_ACCOUNTS", "30000"))
 OWNERS = int(os.environ.get("BENCH_RECONCILE_OWNERS", "10000"))

@@ -2,19 +2,12 @@
 redis-server and on STATE_DIR's SQLite database: Redis commands or SQLite statements and CPU per idle tick of one
 worker; CPU per first-click mint; and the time to drain 10,000 due events to a local receiver."""
 
-import copy
 import gc
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from contextlib import contextmanager, nullcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
@@ -23,7 +16,9 @@ import responses
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.redis_server import RedisServer  # noqa: E402 - starts a process, nothing else
+from bench.event_receiver import Receiver  # noqa: E402 - starts a process, nothing else
+from bench.ledger_fill import fill  # noqa: E402
+from support.redis_server import RedisServer  # noqa: E402 - starts a process, nothing else
 
 OWNERS = [int(n) for n in os.environ.get("BENCH_SCALE_OWNERS", "1000,10000,100000").split(",")]
 TICKS = int(os.environ.get("BENCH_SCALE_TICKS", "500"))
@@ -35,7 +30,6 @@ API = "https://api.stackone.bench"
 API_KEY = "v1.bench.scale_key_0123456789abc"
 JWT_SECRET = "bench-scale-login-secret-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-BULK = 10_000  # ledger writes per pipeline round trip (Redis) or per transaction (SQLite) while filling
 
 STATEMENTS = [0]  # SQLite statements run by this process, counted by each connection's trace callback
 
@@ -54,65 +48,6 @@ def count_sqlite_statements() -> None:
     Database._connect = counted
 
 
-class Counting(ThreadingHTTPServer):
-    """The customer's app: answers every POSTed event 204 at once (a thread per connection; no keep-alive), and says
-    how many it has had on GET."""
-
-    daemon_threads = True
-    received = 0
-
-    def __init__(self, port: int) -> None:
-        server = self
-        lock = threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    server.received += 1
-                self.send_response(204)
-                self.end_headers()
-
-            def do_GET(self):  # noqa: N802
-                body = str(server.received).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", port), Handler)
-
-
-class Receiver:
-    """The receiver in a process of its own (as the customer's app would be: it never shares this one's GIL)."""
-
-    def __init__(self) -> None:
-        with socket.create_server(("127.0.0.1", 0)) as probe:
-            port = probe.getsockname()[1]
-        self.process = subprocess.Popen([sys.executable, __file__, "receiver", str(port)])
-        self.url = f"http://127.0.0.1:{port}/events"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                self.received()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the receiver did not start")
-
-    def received(self) -> int:
-        """How many events it has been sent."""
-        with urllib.request.urlopen(self.url, timeout=5) as answer:
-            return int(answer.read())
-
-    def shutdown(self) -> None:
-        self.process.terminate()
-        self.process.wait()
-
-
 def make_app(state_dir: Path, receiver_url: str, redis_url: str | None):
     """The service as a worker builds it (LOG_LEVEL=WARNING: the bench's output stays readable; StackOne's budget
     counted, never reached)."""
@@ -125,58 +60,6 @@ def make_app(state_dir: Path, receiver_url: str, redis_url: str | None):
     if redis_url:
         config["REDIS_URL"] = redis_url
     return create_app(config)
-
-
-def account_record(owner: int, now: float) -> dict:
-    """An active account's record as the service keeps it once its connection.created was delivered."""
-    from connections.changes import Observation, as_record
-
-    seen = Observation("-", f"org-{owner}", status="active", provider="hibob", owner_name=f"Org {owner}",
-                       username=f"admin@org-{owner}.test")
-    return as_record(seen, applied=(now, time.time_ns()), version=1, broken_since=None, reminded_at=None)
-
-
-@contextmanager
-def bulk_writer(ledger):
-    """The ledger's own `write`, batched: its Lua script through a pipeline (Redis), or its statements inside one
-    transaction per BULK writes (SQLite). What is written is exactly what `write` writes."""
-    from connections.ledger_redis import RedisLedger
-
-    writer = copy.copy(ledger)
-    if isinstance(ledger, RedisLedger):
-        pipe = ledger._redis.pipeline(transaction=False)
-        writer._run = lambda call, *args, **kwargs: call(*args, client=pipe, **kwargs)
-        yield writer, pipe.execute
-        pipe.execute()
-        return
-    database = ledger._database
-    holder = {}
-
-    def commit():
-        if "block" in holder:
-            holder.pop("block").__exit__(None, None, None)
-        holder["block"] = database.transaction()
-        conn = holder["block"].__enter__()
-        writer._transaction = lambda immediate=True: nullcontext(conn)
-
-    commit()
-    yield writer, commit
-    holder.pop("block").__exit__(None, None, None)
-
-
-def fill(ledger, owners: int, start: int = 0) -> float:
-    """Write owners start..owners-1, two accounts each, in bulk; the seconds it took."""
-    started, now = time.monotonic(), time.time()
-    with bulk_writer(ledger) as (writer, flush):
-        for owner in range(start, owners):
-            record = account_record(owner, now)
-            for n in (1, 2):
-                writer.write(f"acc-{owner}-{n}", 0, record, now=now)
-            if owner % (BULK // 2) == 0:
-                flush()
-    elapsed = time.monotonic() - started
-    assert sum(1 for _ in ledger.known_accounts()) == 2 * owners  # every write landed
-    return elapsed
 
 
 class RedisCounter:
@@ -255,7 +138,7 @@ def drain(svc, receiver: Receiver, start: int) -> tuple[float, int]:
 
 def run_backend(name: str, redis_url: str | None, folder: Path, receiver: Receiver) -> dict:
     """Every figure for one backend, the ledger grown from one owner count to the next."""
-    from services import EXTENSION_KEY
+    from extensions import EXTENSION_KEY
 
     app = make_app(folder / name, receiver.url, redis_url)
     svc = app.extensions[EXTENSION_KEY]
@@ -316,7 +199,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["receiver"]:
-        Counting(int(sys.argv[2])).serve_forever()
-    else:
-        main()
+    main()

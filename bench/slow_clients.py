@@ -17,9 +17,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.e2e_processes import free_port, start, stop, wait_until_up  # noqa: E402
-from tests.helpers import JWT_SECRET  # noqa: E402
-from tests.slow_clients import hold_slow_clients  # noqa: E402
+from support.logins import JWT_SECRET  # noqa: E402
+from support.processes import free_port, start, stop, wait_until_up  # noqa: E402
+from support.slow_clients import hold_slow_clients  # noqa: E402
 
 HOLD_SECONDS = float(os.environ.get("BENCH_HOLD_SECONDS", "10"))
 CLIENTS = [int(n) for n in os.environ.get("BENCH_SLOW_CLIENTS", "16,40,400").split(",")]
@@ -53,7 +53,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-slow-"))
     for name, args in MODELS.items():
         port = free_port()
-        service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", *args, "wsgi:app"], {
+        # The bench's own settings file obeys -k (the service's refuses any worker but its own).
+        service = start(["-m", "gunicorn", "-c", "bench/worker_models.py", *args, "wsgi:app"], {
             "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": "v1.bench.key_0123456789",
             "STACKONE_API_URL": "http://127.0.0.1:9", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
             "STATE_DIR": str(tmp / "state"), "STACKONE_WEBHOOK_SECRETS": "whsec_bench_0123456789",

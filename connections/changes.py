@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-# The statuses in which the user must act for the account to work again (as domain.accounts says).
-BROKEN = frozenset({"error", "expired", "inactive", "suspended"})
+from domain.accounts import RECONNECT_STATUSES
+
 CREATED, BROKE, REPAIRED, DELETED = "connection.created", "connection.broken", "connection.repaired", \
     "connection.deleted"
 
@@ -32,7 +32,7 @@ class Observation:
     @property
     def broken(self) -> bool:
         """True when the account needs its user to reconnect it."""
-        return not self.deleted and (self.status or "").lower() in BROKEN
+        return not self.deleted and (self.status or "").lower() in RECONNECT_STATUSES
 
     def filled_from(self, previous: dict[str, Any] | None) -> Observation:
         """A deletion with what it does not say (a gone account cannot be read) taken from the last state kept."""
@@ -55,7 +55,7 @@ def events_for(previous: dict[str, Any] | None, now: Observation) -> list[str]:
         return [DELETED] if now.deleted_here and not (previous or {}).get("version") else []
     if not known:
         return [CREATED, BROKE] if now.broken else [CREATED]
-    was_broken = (previous.get("status") or "").lower() in BROKEN
+    was_broken = (previous.get("status") or "").lower() in RECONNECT_STATUSES
     if now.broken and not was_broken:
         return [BROKE]
     if was_broken and not now.broken and (now.status or "").lower() == "active":

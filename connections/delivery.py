@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import threading
-from datetime import UTC
 from typing import Any
 
 from connections.changes import BROKE
@@ -15,6 +14,7 @@ from connections.outbox import deliver
 from connections.pause import EndpointPause
 from connections.schedule import GONE, Failure
 from connections.sender import AppWebhookSender, DeliveryFailed
+from domain.times import iso_utc
 from errors import AccountNotFound
 from identity.owner import Owner
 from logs.audit import audit
@@ -37,10 +37,9 @@ def with_reconnect_link(event: dict[str, Any], open_session) -> dict[str, Any]:
         data["reconnect"] = None  # deleted meanwhile: nothing left to reconnect
         return sent
     # Its token goes to the customer's backend only, in the signed event; the audit line never carries it.
-    audit("auth_link_minted", via="connection.broken", owner_id=owner.id, **issued.audit_fields())
+    audit("auth_link_minted", via=BROKE, owner_id=owner.id, **issued.audit_fields())
     data["reconnect"] = {"url": issued.link, "expiresIn": issued.expires_in,
-                         "expiresAt": issued.expires_at.astimezone(UTC).isoformat(timespec="seconds")
-                         .replace("+00:00", "Z")}
+                         "expiresAt": iso_utc(issued.expires_at)}
     return sent
 
 

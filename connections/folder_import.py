@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from connections.ledger import Ledger
-from stackone.directory import owner_key
+from identity.owner import owner_key
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
-from stackone.directory import owner_key
+from identity.owner import owner_key
 from state.redis_state import RecentFailure, RedisState
 
 # KEYS: record, new owner's set, previous owner's set, known set, due:new, due:remind, then one per event.

@@ -8,12 +8,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from connections.changes import BROKE, Observation, as_record, events_for
 from connections.ledger import REMIND, Claim, Ledger
-from domain.accounts import Account
+from domain.accounts import ACCOUNT_DELETED, Account
+from domain.times import iso_utc, parse_iso
 from errors import ServiceBusy
 from metrics import record_account_change
 from stackone.client import StackOneClient
@@ -35,13 +35,8 @@ def observed(account: Account) -> Observation:
 
 def event_time(text: Any) -> float | None:
     """StackOne's event_date (ISO 8601) as epoch seconds, or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    moment = parse_iso(text)
+    return None if moment is None else moment.timestamp()
 
 
 class ConnectionMonitor:
@@ -105,7 +100,7 @@ class ConnectionMonitor:
         when = (event_time(event_date) or self._clock(), time.time_ns())
         # Background in StackOne's budget: a burst of webhooks must not spend what mints need (StackOne retries a 503).
         with StackOneClient.background():
-            account = None if kind == "account.deleted" else self._client.get_account(account_id)
+            account = None if kind == ACCOUNT_DELETED else self._client.get_account(account_id)
         if account is None:
             return self.apply(Observation(account_id, owner_id, deleted=True), when, "webhook")
         if owner_id and account.origin_owner_id != owner_id:
@@ -115,7 +110,7 @@ class ConnectionMonitor:
     def reconcile_owner(self, owner_id: str) -> dict[str, int]:
         """Compare the owner's known accounts with StackOne's list (every page); differences become events."""
         when = (self._clock(), time.time_ns())
-        live = {a.id: a for a in self._client.list_accounts(owner_id) if a.origin_owner_id == owner_id}
+        live = {a.id: a for a in self._client.list_accounts(owner_id)}
         counts = {"applied": 0, "unchanged": 0, "stale": 0, "inferred_missing": 0}
         for account in live.values():
             counts[self.apply(observed(account), when, "reconcile")] += 1
@@ -158,7 +153,7 @@ class ConnectionMonitor:
             data["reconnect"] = None  # minted when sent, so every try carries a link that works
         # The same change always makes the same id: a duplicate delivery carries the same webhook-id.
         event_id = "evt_" + hashlib.sha256(f"{account_id}\n{step}\n{kind}".encode()).hexdigest()[:32]
-        stamp = datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        stamp = iso_utc(self._clock())
         # Not in `data`: who the reconnect link is minted for (owner name, origin_username), as StackOne recorded it.
         return {"id": event_id, "type": kind, "timestamp": stamp, "data": data,
                 "owner_name": record.get("owner_name"), "origin_username": record.get("origin_username")}

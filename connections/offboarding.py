@@ -30,7 +30,7 @@ class OffboardSummary:
 def offboard(owner_id: str, *, client, monitor=None, dry_run: bool = False, via: str) -> OffboardSummary:
     """Delete (or, dry, list) each of the owner's accounts; a failed delete is reported and the rest go on."""
     summary = OffboardSummary(owner_id, dry_run)
-    accounts = [a for a in client.list_accounts(owner_id) if a.origin_owner_id == owner_id]
+    accounts = client.list_accounts(owner_id)
     for account in accounts:
         if dry_run:
             summary.would_delete.append(account.id)

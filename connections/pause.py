@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from domain.times import iso_utc
 from state import SharedState
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,6 @@ class EndpointPause:
         record = self.paused()
         if record is None:
             return None
-        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(record.get("since") or 0)))
+        since = iso_utc(float(record.get("since") or 0))
         return (f"APP_WEBHOOK_URL ({self._origin}) answered {record.get('status', 410)} Gone at {since}: events are "
                 "held, not sent, until resume-events")

@@ -12,6 +12,7 @@ from connections.ledger import PASS, Claim
 from connections.monitor import ConnectionMonitor, observed
 from errors import ServiceError
 from metrics import record_account_change
+from stackone.client import StackOneClient
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,9 @@ def reconcile_project(monitor: ConnectionMonitor, client, *, keep_lease=lambda: 
     return counts
 
 
-def run_pass(svc, claim: Claim) -> dict[str, int]:
-    """Run a claimed pass (the reconcile pass), then make it due again a RECONCILE_INTERVAL later."""
-    ledger, interval = svc.connections.ledger, svc.settings.reconcile_interval
+def run_pass(monitor: ConnectionMonitor, client: StackOneClient, claim: Claim, interval: float) -> dict[str, int]:
+    """Run a claimed pass (the reconcile pass), then make it due again `interval` (RECONCILE_INTERVAL) later."""
+    ledger = monitor.ledger
     if claim.id != "reconcile" or not interval:
         ledger.finish(claim)  # an entry no one runs (a pass renamed, reconcile turned off): dropped
         return {}
@@ -59,7 +60,7 @@ def run_pass(svc, claim: Claim) -> dict[str, int]:
 
     keep_lease()
     try:
-        counts = reconcile_project(svc.connections, svc.client, keep_lease=keep_lease)
+        counts = reconcile_project(monitor, client, keep_lease=keep_lease)
     except ServiceError as exc:
         log.warning("reconcile pass stopped (%s); nothing was read as deleted, it is tried again", exc.code)
         ledger.schedule(PASS, claim.id, time.time() + min(interval, 60))

@@ -57,11 +57,22 @@ class Account:
         return cls(**{**data, "status_reasons": _reasons(data.get("status_reasons"))})
 
     @property
+    def archived(self) -> bool:
+        """True when StackOne has archived the account (any case): it is listed, but counts for nothing."""
+        return (self.status or "").lower() == "archived"
+
+    @property
     def needs_reconnect(self) -> bool:
         """True when the user must act (re-enter credentials) for the account to work again."""
         return (self.status or "").lower() in RECONNECT_STATUSES
 
 
+# StackOne's signed account webhooks, the only events acted on (any other is acknowledged and counted as "other").
+ACCOUNT_CREATED, ACCOUNT_UPDATED, ACCOUNT_DELETED = "account.created", "account.updated", "account.deleted"
+ACCOUNT_EVENTS = frozenset({ACCOUNT_CREATED, ACCOUNT_UPDATED, ACCOUNT_DELETED})
+
+# The statuses in which the user must act for the account to work again: the account needs a reconnect, and the
+# connection ledger calls it broken (connection.broken, reminders) until it leaves them.
 RECONNECT_STATUSES = frozenset({"error", "expired", "inactive", "suspended"})
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import g, has_request_context, request
+from logs.context import caller
 
 log = logging.getLogger("audit")
 
@@ -21,12 +21,5 @@ AUDITED_REFUSALS = frozenset({"owner_fields_forbidden", "account_not_found", "se
 
 def audit(what: str, /, **fields: Any) -> None:
     """Write one audit line: what happened plus the given fields (None values left out), with the caller's owner."""
-    line: dict[str, Any] = {"audit": what}
-    if has_request_context():
-        owner = g.get("owner")
-        if owner is not None:
-            line.update(owner_id=owner.id, username=owner.username)
-        line["route"] = request.url_rule.rule if request.url_rule else None
-        line["client"] = request.remote_addr
-    line.update(fields)
+    line: dict[str, Any] = {"audit": what, **caller(), **fields}
     log.info(what, extra={"fields": {k: v for k, v in line.items() if v is not None}})

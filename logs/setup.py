@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, has_request_context
-
+from logs.context import request_id
 from logs.formats import formatter
 from logs.redaction import escape_controls, redact, secret_forms
 
@@ -21,7 +20,7 @@ class SafeLogFilter(logging.Filter):
         self.forms = secret_forms(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.request_id = request_id()
         original = record.getMessage()
         message = original
         if record.exc_info or record.stack_info:

@@ -1,22 +1,20 @@
 """Prometheus metrics: requests, StackOne calls, decisions, refusals, webhooks; summed over gunicorn's workers.
 
+The counters live here (any layer records into them); web/metrics.py counts requests and serves /metrics.
+
 Under gunicorn, gunicorn.conf.py prepares prometheus-client's multiprocess directory before the workers start and
 marks dead workers, so one scrape sees the sum of all workers. /metrics answers only on the METRICS_BIND listener
-(a separate, internal socket, told by the socket itself: serving/listeners.py), never on the public one; that
+(a separate, internal socket, told by the socket itself: web/listeners.py), never on the public one; that
 listener answers /metrics and /healthz and nothing else. No label carries an owner id, a token or free text.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import time
 
-from flask import Flask, Response, abort, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import Counter, Histogram
 
-from config import Settings
-from serving.listeners import METRICS_PATHS, on_metrics_listener
+from domain.accounts import ACCOUNT_EVENTS
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"])
@@ -33,7 +31,6 @@ APP_DELIVERIES = Counter("app_webhook_deliveries_total", "Events sent to the cus
 APP_ENDPOINT_PAUSES = Counter("app_webhook_endpoint_paused_total", "Times APP_WEBHOOK_URL answered 410 Gone and "
                               "delivery to it was paused until an operator resumes it")
 
-KNOWN_EVENTS = frozenset({"account.created", "account.updated", "account.deleted"})
 METHODS = frozenset({"GET", "POST", "DELETE", "OPTIONS", "HEAD", "PUT", "PATCH"})
 
 
@@ -70,44 +67,4 @@ def record_endpoint_paused() -> None:
 
 def webhook_event_label(event: object) -> str:
     """A bounded label for an event name: the account events we act on, else "other"."""
-    return event if isinstance(event, str) and event in KNOWN_EVENTS else "other"
-
-
-def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
-    """Count every request and StackOne call; serve /metrics on the metrics listener only."""
-    listeners.append(record_stackone_call)
-
-    @app.before_request
-    def _metrics_listener_serves_only_metrics():
-        # The internal listener is for the scraper: the API is not served there, whatever a proxy forwards.
-        if on_metrics_listener(request.environ) and request.path not in METRICS_PATHS:
-            abort(404)
-
-    @app.after_request
-    def _count(response):
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        method = request.method if request.method in METHODS else "other"
-        child(HTTP_REQUESTS, method, route, str(response.status_code)).inc()
-        started = g.get("started")  # the access log's clock (logs.access), started before any other hook
-        if started is not None:
-            child(HTTP_DURATION, method, route).observe(time.perf_counter() - started)
-        if g.get("action"):
-            child(DECISIONS, g.action).inc()
-        if g.get("problem_code"):
-            child(REFUSALS, g.problem_code).inc()
-        if g.get("webhook"):
-            child(WEBHOOKS, *g.webhook).inc()
-        return response
-
-    @app.get("/metrics")
-    def scrape():
-        """Prometheus' text format, summed over every worker; 404 anywhere but on METRICS_BIND."""
-        if not settings.metrics_bind or not on_metrics_listener(request.environ):
-            abort(404)
-        registry = CollectorRegistry()
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            multiprocess.MultiProcessCollector(registry)
-            body = generate_latest(registry)
-        else:
-            body = generate_latest()
-        return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Cache-Control": "no-store"})
+    return event if isinstance(event, str) and event in ACCOUNT_EVENTS else "other"

@@ -7,27 +7,16 @@ account it makes consumes), so ten tabs at N-1 cannot all pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.accounts import Account
+from domain.limits import TOTAL, AccountLimits
+from domain.times import iso_utc
 from errors import ServiceError
 from policy.types import Action, Decision
-
-TOTAL = "total"
-
-
-@dataclass(frozen=True)
-class AccountLimits:
-    """The caps: `total` (None: none) and one per provider."""
-
-    total: int | None = None
-    per_provider: Mapping[str, int] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return self.total is not None or bool(self.per_provider)
 
 
 @dataclass(frozen=True)
@@ -73,8 +62,7 @@ class Reservation:
     def as_json(self) -> dict[str, Any]:
         """What a refusal tells of it (never the token)."""
         return {"provider": self.provider, "username": self.holder, "kind": self.kind,
-                "expiresAt": datetime.fromtimestamp(self.until, UTC).isoformat(timespec="seconds")
-                .replace("+00:00", "Z")}
+                "expiresAt": iso_utc(self.until)}
 
 
 def _text(value: Any) -> str | None:
@@ -110,7 +98,7 @@ def check_caps(limits: AccountLimits, decision: Decision, accounts: list[Account
     """
     if not limits or decision.action is Action.UPDATE:
         return
-    counted = [a for a in accounts if (a.status or "").lower() != "archived"]
+    counted = [a for a in accounts if not a.archived]
     caps: list[tuple[str, int, list[Account], list[Reservation]]] = []
     if decision.provider and decision.provider in limits.per_provider:
         caps.append((decision.provider, limits.per_provider[decision.provider],

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from domain.accounts import ATTEMPT_STATUSES, Account, SessionDetails
+from domain.times import iso_utc, parse_iso
 from errors import AccountNotFound, SessionNotFound
 from identity.owner import Owner
 from policy.types import AccountLookup
@@ -29,7 +30,7 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     if details.origin_owner_id is None or details.origin_owner_id != owner.id:
         raise SessionNotFound()
     now = now or datetime.now(UTC)
-    created = instant(details.created_at)
+    created = parse_iso(details.created_at)
     if created is not None and details.expires_in is not None:
         expires_at = created + timedelta(seconds=details.expires_in)
     status = details.attempt_status if details.attempt_status in ATTEMPT_STATUSES else "pending"
@@ -42,7 +43,7 @@ def session_status(owner: Owner, details: SessionDetails, *, expires_at: datetim
     if details.provider:
         answer["provider"] = details.provider
     if expires_at is not None:
-        answer["expiresAt"] = expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+        answer["expiresAt"] = iso_utc(expires_at)
     return answer
 
 
@@ -54,28 +55,17 @@ def completion_from_accounts(details: SessionDetails, accounts: list[Account]) -
     for a category-only session) was created after it, the newest such account being the one. It cannot tell two
     sessions open at once for the same provider apart: the first to look claims the newest account.
     """
-    created = instant(details.created_at)
+    created = parse_iso(details.created_at)
     if created is None:
         return details
     if details.account_id:
-        mended = [a for a in accounts if a.id == details.account_id and (instant(a.updated_at) or created) > created]
+        mended = [a for a in accounts if a.id == details.account_id and (parse_iso(a.updated_at) or created) > created]
         found = mended[0] if mended else None
     else:
         made = [a for a in accounts if (not details.provider or a.provider == details.provider)
-                and (instant(a.created_at) or created) > created]
-        found = max(made, key=lambda a: instant(a.created_at)) if made else None
+                and (parse_iso(a.created_at) or created) > created]
+        found = max(made, key=lambda a: parse_iso(a.created_at)) if made else None
     if found is None:
         return details
     return replace(details, attempt_status="authenticated", attempt_account_id=found.id,
                    provider=details.provider or found.provider)
-
-
-def instant(text: str | None) -> datetime | None:
-    """An ISO 8601 time as StackOne writes it, or None when absent or unreadable."""
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -8,6 +8,11 @@ from typing import Protocol
 
 from domain.accounts import Account
 
+# The standard connect session (30 min default) and the forwarded auth link (5 days, at most 7): the lifetimes a
+# request may ask for (schemas/ validates them; the status route counts a session's end from the default).
+SESSION_EXPIRY = {"default": 1800, "min": 60, "max": 86400}
+AUTH_LINK_EXPIRY = {"default": 432000, "min": 60, "max": 7 * 86400}
+
 
 @dataclass(frozen=True)
 class SessionRequest:

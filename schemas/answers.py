@@ -6,8 +6,9 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from domain.accounts import ATTEMPT_STATUSES
+from policy.types import Action
 
-ACTIONS = validate.OneOf(["create", "update", "multiple"])
+ACTIONS = validate.OneOf([action.value for action in Action])
 
 
 class SessionFieldsSchema(Schema):

@@ -5,16 +5,13 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from config import CATEGORIES
-from policy.types import SessionRequest
+from policy.types import AUTH_LINK_EXPIRY, SESSION_EXPIRY, SessionRequest
 from schemas.strict_fields import FullMatch, StrictBoolean, StrictInteger
 
 PROVIDER_KEY = FullMatch(r"^[a-z0-9][a-z0-9_.-]{0,63}$", error="Must be a StackOne provider key, like 'bamboohr'.")
 ACCOUNT_ID = FullMatch(r"^[A-Za-z0-9_-]{1,128}$", error="Must be a StackOne account id.")
 CATEGORY = validate.OneOf(CATEGORIES, error="Must be one of: {choices}.")
 
-# The standard connect session (30 min default) and the forwarded auth link (5 days, at most 7).
-SESSION_EXPIRY = {"default": 1800, "min": 60, "max": 86400}
-AUTH_LINK_EXPIRY = {"default": 432000, "min": 60, "max": 7 * 86400}
 
 
 class StrictSchema(Schema):

@@ -32,17 +32,21 @@ def load_app() -> Flask:
             "(or begin your own config file with `from serving.gunicorn_settings import *`)"))
     from app import create_app
     from connections import background
+    from extensions import EXTENSION_KEY
 
     app = create_app()
     if "gunicorn.arbiter" in sys.modules:
-        background.start(app)  # in the worker: send events, remind, reconcile on schedule
+        svc = app.extensions[EXTENSION_KEY]
+        if svc.settings.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
+            # In the worker: send events, remind, reconcile on schedule.
+            background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile)
         _check_redis_duties(app)
     return app
 
 
 def _check_redis_duties(app: Flask) -> None:
     # In a worker, not the master: redis-py imports ssl, which the master must leave for gevent to patch first.
-    from services import EXTENSION_KEY
+    from extensions import EXTENSION_KEY
 
     settings = app.extensions[EXTENSION_KEY].settings
     if settings.redis_url:

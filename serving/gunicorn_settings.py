@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from serving.listeners import parse_bind, publish_metrics_sockets
+from web.listeners import parse_bind, publish_metrics_sockets
 
 # Set by on_starting to the master's pid: wsgi.py's proof that these settings, not gunicorn's defaults, are in force.
 SETTINGS_MARKER = "STACKONE_CONNECT_GUNICORN_MASTER"

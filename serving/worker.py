@@ -20,9 +20,9 @@ from gunicorn.http.body import ChunkedReader
 from gunicorn.workers.ggevent import GeventWorker
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from problems import PROBLEM_TYPE
-from serving.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
-from views.json_body import MAX_BODY_BYTES
+from web.body import MAX_BODY_BYTES
+from web.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
+from web.problems import PROBLEM_TYPE
 
 DEFAULT_BODY_TIMEOUT = 10.0
 # A closing connection reads off (and drops) at most this much of what the client is still sending.

@@ -1,138 +1,29 @@
-"""The one HTTP client for StackOne: a pooled session, a timeout on every call, errors mapped to ours."""
+"""StackOne's endpoints: connect sessions, accounts and connectors, each read into our domain types."""
 
 from __future__ import annotations
 
-import base64
-import contextvars
 import logging
-import math
-import os
-import re
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Protocol
-from urllib.parse import quote, urlencode
-from urllib.request import getproxies
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import Timeout
-from urllib3.exceptions import NewConnectionError
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
 
 from domain.accounts import Account, Connector, ConnectSession, SessionDetails
-from errors import AccountNotFound, ProviderNotEnabled, ServiceError, SessionNotFound
-from logs.redaction import redact, secret_forms, strip_controls
-from stackone.budget import PAUSE_MAX, Budget, Refused
-from stackone.errors import (
-    StackOneError,
-    StackOneMisconfigured,
-    UpstreamAuthFailed,
-    UpstreamBusy,
-    UpstreamRejected,
-    UpstreamTimeout,
-    UpstreamUnreachable,
-)
+from errors import AccountNotFound, SessionNotFound
+from stackone.errors import StackOneError
+from stackone.transport import Transport
 
 log = logging.getLogger(__name__)
-
-
-class CallObserver(Protocol):
-    """Who watches the client's calls: extra headers for each (the request id) and each call's outcome."""
-
-    def headers(self) -> dict[str, str]:
-        """Headers to send with the next call."""
-        ...
-
-    def observed(self, operation: str, outcome: str, seconds: float) -> None:
-        """One call finished: operation name, outcome (2xx..5xx, timeout, unreachable, error), duration."""
-        ...
-
-    def remaining(self) -> float | None:
-        """Seconds left of the current request's deadline, or None when there is none."""
-        ...
 
 PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25  # StackOne's page when page_size is not sent: the least any cap of its may serve
 MAX_PAGES = 10_000  # a million accounts at 100 a page; stop rather than loop forever
-MAX_MESSAGE = 500
-DEFAULT_RETRY_AFTER = 60.0  # StackOne's documented Retry-After when a 429 carries none
-RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
-# Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
-# (expired, or never valid) may also come back as 400 or 410; 401/403 stay "our API key was refused".
-MISSING_STATUSES = {SessionNotFound: (400, 404, 410)}
-# What an API server (StackOne's is NestJS on Express) answers for a route it does not have: "Cannot GET /v1/x".
-NO_SUCH_ROUTE = re.compile(r"Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
-WRONG_URL = ("StackOne has no such route at the configured STACKONE_API_URL; the operator must set STACKONE_API_URL "
-             "to StackOne's API base (https://api.stackone.com, with no path such as /v1)")
 
 
-# GETs are retried on connection errors, read errors and these statuses; a POST only when its connection could not
-# be made (it never left). Retries run here, not in urllib3, so that each one can be weighed against the deadline.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-BACKOFF = 0.25  # seconds before the second retry (the first is immediate), doubling, at most BACKOFF_MAX
-BACKOFF_MAX = 2.0
-RETRY_AFTER_SLEEP_MAX = 5.0  # the most we sleep on StackOne's Retry-After between GET retries
-MIN_ATTEMPT = 0.05  # an attempt with less time than this left is not started
-BACKGROUND_WAIT = 30.0  # seconds background work waits for the budget (it has no caller waiting) before giving up
-
-# Set by StackOneClient.background() for the work no caller waits on; per thread and per greenlet.
-_background: contextvars.ContextVar[bool] = contextvars.ContextVar("stackone_background", default=False)
-
-
-class StackOneClient:
+class StackOneClient(Transport):
     """Calls StackOne's connect-session, accounts and connectors endpoints; one instance per process."""
-
-    def __init__(self, base_url: str, api_key: str, *, timeout: float, retries: int = 2, pool_size: int = 64,
-                 observer: CallObserver | None = None, on_wrong_url: Callable[[str], None] | None = None,
-                 budget: Budget | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.budget = budget
-        self.timeout = timeout
-        self.retries = retries
-        self._observer = observer
-        # Told (with the route) each time StackOne says a route it always serves is not there: /readyz reports it.
-        self._on_wrong_url = on_wrong_url
-        self._wrong_url_logged = False
-        self._secret_forms = secret_forms([api_key])
-        self._session = requests.Session()
-        # The environment (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here: with trust_env on,
-        # requests scans it again on every call. Changing it needs a restart, as any setting does.
-        self._session.trust_env = False
-        self._session.proxies = outbound_proxies(self.base_url)
-        self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        # One session serves every owner's requests: no cookie may carry state from one call to the next.
-        self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self._session.headers.update({"Accept": "application/json", "User-Agent": "stackone-connect-backend"})
-        # Every call's headers, Basic auth included (the key as user name, empty password), made once: each call
-        # is prepared on its own and sent through the session (requests' "Prepared Requests"), because
-        # Session.request merges the session's settings into every call again, about 0.1 ms of CPU a call.
-        self._headers = {**self._session.headers, "Authorization": basic_auth(api_key)}
-        # Sized for the gevent worker's concurrency: a connection past the pool is opened, used once and dropped.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
 
     def __repr__(self) -> str:
         return f"StackOneClient({self.base_url!r})"
-
-    def close(self) -> None:
-        """Close pooled connections."""
-        self._session.close()
-
-    @staticmethod
-    @contextmanager
-    def background() -> Iterator[None]:
-        """Mark the calls made in the block as background work (reconcile, reminders, reconnect links, status
-        checks): they spend at most STACKONE_BACKGROUND_SHARE of the budget and wait for it rather than fail."""
-        token = _background.set(True)
-        try:
-            yield
-        finally:
-            _background.reset(token)
 
     def create_connect_session(self, payload: dict[str, Any]) -> ConnectSession:
         """POST /connect_sessions; returns the token (and auth link URL when StackOne sends one)."""
@@ -148,13 +39,15 @@ class StackOneClient:
                               id=str(session_id) if isinstance(session_id, (int, str)) else None)
 
     def list_accounts(self, owner_id: str, provider: str | None = None) -> list[Account]:
-        """GET /accounts for one owner (and provider), every page; both a bare list and {"data": [...]}."""
+        """GET /accounts for one owner (and provider), every page; only that owner's (and provider's) accounts."""
         params: dict[str, Any] = {"origin_owner_id": owner_id, "page_size": PAGE_SIZE}
         if provider:
             params["providers"] = provider  # StackOne's spelling: repeated keys, no brackets
         accounts: dict[str, Account] = {}
         for items in self._pages(params, PAGE_SIZE):
-            accounts.update((a.id, a) for a in items if a.id not in accounts)
+            # Trust nothing StackOne returns beyond what we asked: another owner's account must never count here.
+            accounts.update((a.id, a) for a in items if a.id not in accounts and a.origin_owner_id == owner_id
+                            and (provider is None or a.provider == provider))
         return list(accounts.values())
 
     def account_pages(self, page_size: int = PAGE_SIZE) -> Iterator[list[Account]]:
@@ -214,236 +107,3 @@ class StackOneClient:
         if not isinstance(items, list):
             raise StackOneError("StackOne's connector list could not be read")
         return [c for c in (Connector.from_api(i) for i in items if isinstance(i, dict)) if c is not None]
-
-    def _call(self, method: str, path: str, operation: str, *, missing: type[ServiceError] | None = None,
-              **kwargs: Any) -> Any:
-        observer = self._observer
-        headers = observer.headers() if observer else {}
-        where = f"{method} {path.split('?')[0]}"
-        for attempt in range(self.retries + 1):
-            budget = observer.remaining() if observer else None
-            if budget is not None and budget < MIN_ATTEMPT:
-                # The caller's deadline has passed: answer now instead of asking StackOne too late.
-                log.warning("no time left for StackOne on %s (request deadline)", where)
-                raise UpstreamTimeout("The request ran out of time before StackOne answered; try again",
-                                      headers={"Retry-After": "1"})
-            timeout = self.timeout if budget is None else min(self.timeout, budget)
-            self._spend(where)
-            started = time.perf_counter()
-            outcome = "error"
-            try:
-                response = self._send(method, path, where, headers, timeout, kwargs)
-                outcome = f"{response.status_code // 100}xx"
-            except UpstreamTimeout:
-                outcome = "timeout"
-                if not self._retry(method, attempt, sent=True, wait=0.0):
-                    raise
-                continue
-            except UpstreamUnreachable as exc:
-                outcome = "unreachable"
-                if not self._retry(method, attempt, sent=getattr(exc, "sent", True), wait=0.0):
-                    raise
-                continue
-            finally:
-                if observer:
-                    observer.observed(operation, outcome, time.perf_counter() - started)
-            if response.status_code == 429 and self.budget is not None:
-                # Every caller on every host pauses: a retry now would only be refused by the pause.
-                self.budget.pause(_retry_after(response.headers.get("Retry-After"), cap=PAUSE_MAX,
-                                               default=DEFAULT_RETRY_AFTER))
-                return self._answer(response, where, missing)
-            if response.status_code in RETRY_STATUSES:
-                wait = min(float(_retry_after(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
-                    if response.headers.get("Retry-After") else 0.0
-                if self._retry(method, attempt, sent=True, wait=wait):
-                    continue
-            return self._answer(response, where, missing)
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _spend(self, where: str) -> None:
-        """Count the call about to be sent against StackOne's budget; refuse it (503 upstream_busy) when spent."""
-        if self.budget is None:
-            return
-        background = _background.get()
-        left = self._observer.remaining() if self._observer else None  # a status poll waits within its deadline
-        give_up_at = time.monotonic() + (BACKGROUND_WAIT if left is None else min(BACKGROUND_WAIT, left))
-        while True:
-            try:
-                return self.budget.take(background)
-            except Refused as refused:
-                wait = refused.wait
-                if not background or time.monotonic() + wait > give_up_at:
-                    log.warning("StackOne call %s not sent: %s", where,
-                                "StackOne asked us to pause" if refused.paused else "the API key's budget is spent")
-                    seconds = max(1, min(math.ceil(wait), RETRY_AFTER_CAP))
-                    raise UpstreamBusy("StackOne is busy; try again shortly",
-                                       headers={"Retry-After": str(seconds)}) from None
-            # Background only: nobody waits on it, and it must yield to interactive calls (never a busy loop).
-            time.sleep(max(wait, MIN_ATTEMPT))
-
-    def _retry(self, method: str, attempt: int, *, sent: bool, wait: float) -> bool:
-        """Sleep and return True when another attempt is allowed and can still finish before the deadline."""
-        if attempt >= self.retries or (method != "GET" and sent):
-            return False  # a POST or DELETE that may have reached StackOne is never sent again
-        backoff = 0.0 if attempt == 0 else min(BACKOFF * 2 ** (attempt - 1), BACKOFF_MAX)
-        pause = max(wait, backoff)
-        budget = self._observer.remaining() if self._observer else None
-        if budget is not None and budget - pause < MIN_ATTEMPT:
-            return False  # no retry starts that cannot finish
-        if pause:
-            time.sleep(pause)
-        return True
-
-    def _send(self, method: str, path: str, where: str, headers: dict[str, str], timeout: float,
-              kwargs: dict[str, Any]) -> requests.Response:
-        try:
-            # Redirects are never followed: a 307 would send the POST twice, a 308 to another host would
-            # post the owner's payload somewhere else.
-            prepared = self._prepare(method, path, headers, kwargs)
-            # `total` bounds connecting and reading together: a plain number bounds each alone, so a slow connect
-            # (a SYN retried) followed by a slow answer took twice the time the deadline had left.
-            limit = Timeout(connect=timeout, read=timeout, total=timeout)
-            return self._session.send(prepared, timeout=limit, allow_redirects=False, stream=False,
-                                      verify=self._session.verify, proxies=self._session.proxies, cert=None)
-        except requests.ConnectTimeout as exc:
-            log.warning("StackOne unreachable on %s (ConnectTimeout)", where)
-            raise _unreachable(sent=False) from exc
-        except requests.Timeout as exc:
-            raise self._timed_out(where, timeout) from exc
-        except requests.ConnectionError as exc:
-            log.warning("StackOne unreachable on %s (%s)", where, type(exc).__name__)
-            raise _unreachable(sent=_may_have_left(exc)) from exc
-        except requests.RequestException as exc:
-            log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
-            raise StackOneError() from exc
-
-    def _prepare(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]
-                 ) -> requests.PreparedRequest:
-        """The call as requests would send it: our headers, the JSON body, the query already encoded."""
-        # A query string rather than a dict: requests checks a dict against a runtime Protocol, slow on Python 3.11.
-        query = urlencode(kwargs["params"], doseq=True) if kwargs.get("params") else ""
-        return requests.Request(method, self.base_url + path, headers={**self._headers, **headers},
-                                json=kwargs.get("json"), params=query).prepare()
-
-    def _answer(self, response: requests.Response, where: str, missing: type[ServiceError] | None) -> Any:
-        if 300 <= response.status_code < 400:
-            log.error("StackOne answered %s with a redirect (%s); not followed", where, response.status_code)
-            raise StackOneError("StackOne answered with an unexpected redirect")
-        if response.status_code == 204:
-            return None
-        if response.ok:
-            body = _json(response)
-            if body is _UNREADABLE:
-                log.error("StackOne answered %s with a body that is not JSON (status %s)", where, response.status_code)
-                raise StackOneError("StackOne's answer could not be read")
-            return body
-        raise self._mapped(response, where, missing)
-
-    def _timed_out(self, where: str, timeout: float) -> UpstreamTimeout:
-        log.warning("StackOne timed out on %s after %.2gs", where, timeout)
-        return UpstreamTimeout("StackOne did not answer in time; try again")
-
-    def _mapped(self, response: requests.Response, where: str, missing: type[ServiceError] | None
-                ) -> ServiceError:
-        status = response.status_code
-        message = self._message(response)
-        if status in (401, 403):
-            # Loud: this is the operator's misconfiguration, and every caller is failing.
-            log.critical("StackOne refused our API key (%s on %s): check STACKONE_API_KEY", status, where)
-            return UpstreamAuthFailed("The service is misconfigured; the operator has been told")
-        if status in (408, 429):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            log.warning("StackOne busy (%s on %s), retry after %ss", status, where, retry_after)
-            return UpstreamBusy("StackOne is busy; try again shortly", headers={"Retry-After": str(retry_after)})
-        if status == 404 and (missing is None or NO_SUCH_ROUTE.fullmatch(message or "")):
-            # Every call without a "not found" meaning goes to a route StackOne always serves (connectors, the
-            # account list, a new session): a 404 there, or the server's own "Cannot GET /v1/..." anywhere, is
-            # a base URL that is not StackOne's API, not a refusal of this caller's request.
-            return self._wrong_url(where)
-        if missing is not None and status in MISSING_STATUSES.get(missing, (404,)):
-            return missing()
-        if status == 412:
-            return ProviderNotEnabled(message or "The integration is not enabled for this StackOne project")
-        if 400 <= status < 500:
-            log.info("StackOne rejected %s with %s: %s", where, status, message)
-            return UpstreamRejected(message or "StackOne rejected the request", upstreamStatus=status)
-        log.error("StackOne failed %s with %s", where, status)
-        return StackOneError("StackOne failed to answer; try again later")
-
-    def _wrong_url(self, where: str) -> StackOneMisconfigured:
-        if not self._wrong_url_logged:
-            self._wrong_url_logged = True  # once per process: every request after this one fails the same way
-            log.error("StackOne answered 404 on %s, a route it always serves: STACKONE_API_URL=%s is not StackOne's "
-                      "API base (https://api.stackone.com, no /v1)", where, self.base_url)
-        if self._on_wrong_url:
-            self._on_wrong_url(where)
-        return StackOneMisconfigured(WRONG_URL)
-
-    def _message(self, response: requests.Response) -> str | None:
-        """StackOne's own `message`, the only upstream text we pass on, trimmed and scrubbed."""
-        body = _json(response)
-        message = body.get("message") if isinstance(body, dict) else None
-        if isinstance(message, list):  # validation errors arrive as a list of strings
-            message = "; ".join(str(m) for m in message)
-        if not isinstance(message, str) or not message.strip():
-            return None
-        # Passed on to the caller and the log: no control character (a forged log line) and no credential
-        # (a session token, our key or its Basic form) may ride along.
-        message = strip_controls(redact(message, self._secret_forms))
-        return message[:MAX_MESSAGE] or None
-
-
-_UNREADABLE = object()
-
-
-def _json(response: requests.Response) -> Any:
-    """The body as JSON, or _UNREADABLE (not JSON, or nested past the parser's recursion limit)."""
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        return _UNREADABLE
-
-
-def _unreachable(*, sent: bool) -> UpstreamUnreachable:
-    error = UpstreamUnreachable("StackOne could not be reached; try again")
-    error.sent = sent  # whether the request may have reached StackOne (then a POST is not sent again)
-    return error
-
-
-def _may_have_left(exc: requests.ConnectionError) -> bool:
-    """False only when the connection itself could not be made (refused, no route): then nothing was sent."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return not isinstance(reason, NewConnectionError)
-
-
-def basic_auth(api_key: str) -> str:
-    """StackOne's Authorization header: HTTP Basic with the key as user name and an empty password."""
-    return "Basic " + base64.b64encode(f"{api_key}:".encode("latin1")).decode("ascii")
-
-
-def outbound_proxies(base_url: str) -> dict[str, str]:
-    """The proxies the environment names for StackOne's URL (none when NO_PROXY covers it), read once."""
-    if requests.utils.should_bypass_proxies(base_url, no_proxy=None):
-        return {}
-    return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
-
-
-def _retry_after(value: str | None, cap: float = RETRY_AFTER_CAP, default: float = 1.0) -> int:
-    """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap;
-    `default` when there is none."""
-    seconds = 1.0 if value else default
-    text = (value or "").strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            seconds = (when - datetime.now(UTC)).total_seconds()
-    if math.isnan(seconds):  # inf, 1e400 and -inf are clamped below; NaN compares false to everything
-        seconds = 1.0
-    return int(max(1.0, min(seconds, float(cap))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -10,8 +9,10 @@ from dataclasses import asdict
 
 from domain.accounts import Account, Connector
 from errors import ServiceError, StateUnavailable
+from identity.owner import owner_key
 from stackone.client import StackOneClient
 from state import SharedState
+from state.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +21,6 @@ CONNECTORS_REFRESH_KEY = "connectors:refreshing"
 # A stale connector list is still served while one request refreshes it, for this many TTLs at most.
 STALE_FACTOR = 10
 WAIT_STEP = 0.05
-
-
-def owner_key(owner_id: str) -> str:
-    """The owner id as it may appear in a cache key: hashed, so ids never reach the store's key space."""
-    return hashlib.sha256(owner_id.encode()).hexdigest()
 
 
 class AccountDirectory:
@@ -53,15 +49,10 @@ class AccountDirectory:
         if isinstance(cached, list):
             accounts = [Account.from_dict(item) for item in cached]
         else:
-            accounts = [
-                a
-                for a in self._client.list_accounts(owner_id, provider)
-                # Trust nothing StackOne returns beyond what we asked: filter owner and provider ourselves.
-                if a.origin_owner_id == owner_id and (provider is None or a.provider == provider)
-            ]
+            accounts = self._client.list_accounts(owner_id, provider)
             if key:
                 _quietly(self._state.set, key, [a.as_dict() for a in accounts], ttl=self._account_ttl)
-        return accounts if include_archived else [a for a in accounts if a.status != "archived"]
+        return accounts if include_archived else [a for a in accounts if not a.archived]
 
     def _accounts_key(self, owner_id: str, provider: str | None) -> str | None:
         # The owner's generation changes on every account webhook, which orphans older entries. Without the
@@ -134,15 +125,16 @@ class AccountDirectory:
 
     def _wait_for_connectors(self) -> list[Connector]:
         # Nothing cached yet and another request is fetching: wait for its answer, not a second call.
-        deadline = time.monotonic() + self._client.timeout
-        while time.monotonic() < deadline:
-            time.sleep(WAIT_STEP)
+        def fetched() -> list[Connector] | None:
             entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
             if entry is not None:
                 return _read_connectors(entry)
             if self._state.get(CONNECTORS_REFRESH_KEY) is None:
-                break  # the other fetch failed; try ourselves
-        return self._refresh_connectors(None)
+                return self._refresh_connectors(None)  # the other fetch failed; try ourselves
+            return None
+
+        answer = wait_until(fetched, time.monotonic() + self._client.timeout, WAIT_STEP)
+        return answer if answer is not None else self._refresh_connectors(None)
 
     def forget_owner(self, owner_id: str) -> None:
         """Drop every cached account lookup for this owner, in every worker sharing the state."""

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from errors import ServiceBusy, ServiceError
 from state.base import SharedState
+from state.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +85,14 @@ class Lease:
 def held(state: SharedState, key: str, *, give_up_at: float | None, busy: str) -> Iterator[Lease]:
     """Hold `key` for the block; 503 service_busy (saying `busy`) if it cannot be had before `give_up_at`."""
     token = secrets.token_urlsafe(16)
-    while True:
-        asked_at = time.monotonic()
-        if state.add(key, token, ttl=LEASE_SECONDS):
-            break
-        if give_up_at is not None and time.monotonic() + POLL_SECONDS >= give_up_at:
-            raise ServiceBusy(busy, headers={"Retry-After": "1"})
-        time.sleep(POLL_SECONDS)
+
+    def taken() -> float | None:
+        asked_at = time.monotonic()  # the lease runs from the asking, not from the answer
+        return asked_at if state.add(key, token, ttl=LEASE_SECONDS) else None
+
+    asked_at = wait_until(taken, give_up_at, POLL_SECONDS)
+    if asked_at is None:
+        raise ServiceBusy(busy, headers={"Retry-After": "1"})
     lease = Lease(state, key, token, asked_at)
     lease.start()
     try:

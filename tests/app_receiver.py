@@ -21,6 +21,7 @@ class Receiver(ThreadingHTTPServer):
         self.gone = False  # the customer deleted this endpoint: 410 Gone to everything
         self.gone_answers = 0
         self.ids: list[str] = []
+        self.arrived = 0  # deliveries whose body was read, answered or still being answered
         self.delay = delay
         self._lock = threading.Lock()
         outer = self
@@ -28,6 +29,8 @@ class Receiver(ThreadingHTTPServer):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                with outer._lock:
+                    outer.arrived += 1
                 if outer.delay:
                     time.sleep(outer.delay)
                 if outer.gone:

@@ -8,18 +8,16 @@ import pytest
 import responses
 
 from app import create_app
+from tests.e2e_processes import cleared
 from tests.helpers import API, API_KEY, JWT_SECRET
-
-PREFIXES = ("STACKONE_", "OWNER_", "LEGACY_", "FLASK_", "ACCOUNT_CACHE", "CONNECTORS_", "STATE_DIR", "SERVICE_NAME",
-            "REDIS_", "CORS_", "TRUSTED_PROXY", "EXAMPLE_", "ACCOUNT_LIMITS", "IDEMPOTENCY_", "SESSION_REUSE",
-            "LOG_LEVEL", "SANDBOX_")
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    """A developer's shell never changes a result (as Flask's own conftest strips FLASK_*)."""
+    """A developer's shell never changes a result (as Flask's own conftest strips FLASK_*); the processes the
+    end-to-end tests start are cleared of the same list (tests/e2e_processes.py)."""
     for name in list(os.environ):
-        if name.startswith(PREFIXES):
+        if cleared(name):
             monkeypatch.delenv(name)
 
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 # .ci/run installs every program listed here and sets this, so CI fails rather than skips.
-REQUIRED_ENV = "STACKONE_TESTS_REQUIRE_ALL"
+from support.processes import REQUIRED_ENV  # noqa: E402 - one name for the switch
 
 
 def require(program: str, install_hint: str) -> str:

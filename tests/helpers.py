@@ -5,42 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 
-import jwt
+# Logins and StackOne's answers live in support/ (the bench makes them too); their names stay importable from here.
+from support.logins import JWT_SECRET, login
+from support.stackone_answers import API, API_KEY, account, session_answer
 
-JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"
-API_KEY = "v1.test.sk_live_secret_api_key_123456"
-API = "https://stackone.test"
-
-
-def login(org_id="org-1", org_name="Acme Inc", email="ann@acme.test", *, secret=JWT_SECRET, exp_in=600, **claims):
-    """A signed HS256 login token as the customer's own login service would issue it."""
-    payload = {"org_id": org_id, "org_name": org_name, "email": email, "exp": int(time.time()) + exp_in, **claims}
-    payload = {k: v for k, v in payload.items() if v is not None}
-    return jwt.encode(payload, secret, algorithm="HS256")
+__all__ = ["API", "API_KEY", "JWT_SECRET", "account", "bearer", "login", "session_answer", "stackone_signature",
+           "timeout_of"]
 
 
 def bearer(token: str | None = None, **kwargs) -> dict[str, str]:
     """Authorization header for a login token."""
     return {"Authorization": f"Bearer {token or login(**kwargs)}"}
-
-
-def account(account_id="acc-1", provider="bamboohr", owner="org-1", **fields):
-    """A StackOne LinkedAccount, secrets included, as GET /accounts returns it."""
-    return {
-        "id": account_id, "provider": provider, "provider_name": provider.title(), "status": "active",
-        "status_reasons": [], "origin_owner_id": owner, "origin_owner_name": "Acme Inc",
-        "origin_username": "ann@acme.test", "label": None, "type": "production",
-        "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-02T00:00:00.000Z",
-        "credentials": {"api_key": "PROVIDER-SECRET"}, "setup_information": {"subdomain": "acme"}, **fields,
-    }
-
-
-def session_answer(token="sess_tok_abcdef123456", **fields):
-    """StackOne's 201 answer to POST /connect_sessions."""
-    return {"id": 7, "organization_id": "1", "project_id": "p1", "origin_owner_id": "org-1",
-            "origin_owner_name": "Acme Inc", "created_at": "2026-11-21T00:00:00Z", "token": token, **fields}
 
 
 def stackone_signature(secret: str, body: bytes) -> str:

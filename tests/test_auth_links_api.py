@@ -84,10 +84,10 @@ def test_an_unsafe_auth_link_url_is_replaced_by_the_hub_link(client, stackone, o
 def test_a_link_on_another_https_host_is_replaced_with_one_warning_that_holds_no_token(client, stackone, caplog):
     stackone.post(f"{API}/connect_sessions", status=201,
                   json=session_answer(token="s1-secret", auth_link_url="https://hub.evil.test/x?token=s1-secret"))
-    with caplog.at_level("WARNING", logger="connect_flow"):
+    with caplog.at_level("WARNING", logger="sessions.mint"):
         body = client.post(URL, json={}, headers=bearer()).get_json()
     assert body["url"] == "https://app.stackone.com/embedded/integrations?token=s1-secret"
-    warnings = [r.getMessage() for r in caplog.records if r.name == "connect_flow"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "sessions.mint"]
     assert len(warnings) == 1 and "hub.evil.test" in warnings[0] and "s1-secret" not in warnings[0]
 
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.browser_kit import accounts, finish_in_hub, sign_in, watched_page
-from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.e2e_processes import free_port, gunicorn_stack, running_sandbox, start, stop, wait_until_up
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.browser_key_0123456789"
@@ -22,33 +22,32 @@ JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
 @contextmanager
 def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = ""):
     """Sandbox, service and the example app on three loopback ports, wired as docs/browser.md's sibling layout."""
-    sandbox_port, service_port, page_port = free_port(), free_port(), free_port()
-    sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
-    page_url = f"http://127.0.0.1:{page_port}"
-    login_env = ({"OWNER_AUTH": "flask-session", "LEGACY_SECRET_KEY": LEGACY_KEY} if mode == "cookie"
-                 else {"OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_KEY})
-    processes = [
-        start(["-m", "sandbox", "--port", str(sandbox_port)], {
-            "SANDBOX_API_KEY": KEY, "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "SANDBOX_WEBHOOK_URL": f"{service_url}/stackone_webhooks"}, tmp_path / "sandbox.log"),
-        start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-            "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY,
-            "STACKONE_API_URL": sandbox_url, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
-            "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "CORS_ALLOWED_ORIGINS": ",".join(filter(None, (page_url, also_allowed))),
-            "STATE_DIR": str(tmp_path / "state"), **login_env}, tmp_path / "gunicorn.log"),
-        start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
+    service_port, page_port = free_port(), free_port()
+    service_url, page_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{page_port}"
+    login_env = ({"OWNER_AUTH": "flask-session", "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": None}
+                 if mode == "cookie" else {"OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_KEY})
+    with running_sandbox(tmp_path, KEY, SANDBOX_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                         SANDBOX_WEBHOOK_URL=f"{service_url}/stackone_webhooks") as sandbox_url, gunicorn_stack(
+            tmp_path, key=KEY, port=service_port, sandbox_url=sandbox_url,
+            STACKONE_HUB_URL=f"{sandbox_url}/embedded/integrations", STACKONE_WEBHOOK_SECRETS=WEBHOOK_SECRET,
+            CORS_ALLOWED_ORIGINS=",".join(filter(None, (page_url, also_allowed))), **login_env):
+        example = start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
             "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": JWT_KEY, "EXAMPLE_AUTH": mode,
-            "EXAMPLE_SERVICE_URL": service_url, "EXAMPLE_OPEN_WITH": open_with}, tmp_path / "example.log"),
-    ]
-    try:
-        for url, process in zip((f"{sandbox_url}/sandbox/calls", f"{service_url}/healthz", f"{page_url}/login"),
-                                processes, strict=True):
-            wait_until_up(url, process)
-        yield page_url, service_url, sandbox_url
-    finally:
-        for process in reversed(processes):
-            stop(process)
+            "EXAMPLE_SERVICE_URL": service_url, "EXAMPLE_OPEN_WITH": open_with}, tmp_path / "example.log")
+        try:
+            wait_until_up(f"{page_url}/login", example)
+            yield page_url, service_url, sandbox_url
+        finally:
+            stop(example)
+
+
+@pytest.fixture(scope="module")
+def cookie_deployment(tmp_path_factory):
+    """One deployment in the legacy session cookie mode for the tests below that use it (none makes an account but
+    the lifecycle's); its folder last, for gunicorn's log."""
+    folder = tmp_path_factory.mktemp("cookie")
+    with deployment(folder, "cookie") as urls:
+        yield (*urls, folder)
 
 
 def bearer_token() -> str:
@@ -65,8 +64,9 @@ def sandbox_accounts(sandbox_url, owner="acme"):
     return listed.json()
 
 
-def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
-    with deployment(tmp_path, "cookie") as (page_url, _, sandbox_url), watched_page(browser) as (page, errors):
+def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, cookie_deployment):
+    page_url, _, sandbox_url, _ = cookie_deployment
+    with watched_page(browser) as (page, errors):
         colleague = page.context.new_page()  # a colleague's page, opened now and not reloaded: it will be stale
         sign_in(colleague, page_url)
         sign_in(page, page_url)
@@ -140,8 +140,9 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, tmp_path):
         assert errors == []
 
 
-def test_a_refusal_shows_the_detail_and_the_request_id(browser, tmp_path):
-    with deployment(tmp_path, "cookie") as (page_url, _, _), watched_page(browser) as (page, errors):
+def test_a_refusal_shows_the_detail_and_the_request_id(browser, cookie_deployment):
+    page_url = cookie_deployment[0]
+    with watched_page(browser) as (page, errors):
         sign_in(page, page_url)
         page.context.clear_cookies()  # the login lapses while the page is open
         page.get_by_role("button", name="Connect HiBob", exact=True).click()
@@ -173,8 +174,9 @@ class CrossSitePage(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_cross_site_page_cannot_use_the_cookie(browser, tmp_path):
-    with deployment(tmp_path, "cookie") as (page_url, service_url, sandbox_url), watched_page(browser) as (page, _):
+def test_a_cross_site_page_cannot_use_the_cookie(browser, cookie_deployment):
+    page_url, service_url, sandbox_url, folder = cookie_deployment
+    with watched_page(browser) as (page, _):
         sign_in(page, page_url)
         before = requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json()
         CrossSitePage.target = service_url
@@ -187,7 +189,7 @@ def test_a_cross_site_page_cannot_use_the_cookie(browser, tmp_path):
         finally:
             server.shutdown()
         assert requests.get(f"{sandbox_url}/sandbox/calls", timeout=5).json() == before
-        log = (tmp_path / "gunicorn.log").read_text()
+        log = (folder / "gunicorn.log").read_text()
         assert 'POST /stackone_auth_links 403' in log  # the service's access line
 
 
@@ -226,18 +228,17 @@ def test_make_runs_demo_page_works_as_printed(browser, tmp_path):
 
 def test_a_page_that_prefers_the_auth_link_in_a_popup(browser, tmp_path):
     """openWith "popup": the session's authLinkUrl in a window; completion learnt by polling the status route."""
-    with deployment(tmp_path, "bearer", open_with="popup") as (page_url, _, sandbox_url), \
-            watched_page(browser) as (page, errors):
-        sign_in(page, page_url)
-        with page.expect_popup() as opened:
-            page.get_by_role("button", name="Connect Salesforce", exact=True).click()
-        hub_window = opened.value
-        hub_window.get_by_role("button", name="Connect").click()  # the sandbox's hub page
-        page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
-        assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["salesforce"] and errors == []
-    # The sandbox's own Auth Link page, opened on its own, logs nothing either (its favicon included).
-    with watched_page(browser) as (link_page, link_errors):
-        with deployment(tmp_path, "bearer") as (_, service_url, sandbox_url):
+    with deployment(tmp_path, "bearer", open_with="popup") as (page_url, service_url, sandbox_url):
+        with watched_page(browser) as (page, errors):
+            sign_in(page, page_url)
+            with page.expect_popup() as opened:
+                page.get_by_role("button", name="Connect Salesforce", exact=True).click()
+            hub_window = opened.value
+            hub_window.get_by_role("button", name="Connect").click()  # the sandbox's hub page
+            page.get_by_role("status").filter(has_text="Connected Salesforce").wait_for()
+            assert [a["provider"] for a in sandbox_accounts(sandbox_url)] == ["salesforce"] and errors == []
+        # The sandbox's own Auth Link page, opened on its own, logs nothing either (its favicon included).
+        with watched_page(browser) as (link_page, link_errors):
             minted = requests.post(f"{service_url}/stackone_auth_links", json={"provider": "hibob"}, timeout=10,
                                    headers={"Authorization": f"Bearer {bearer_token()}"}).json()
             link_page.goto(minted["url"])

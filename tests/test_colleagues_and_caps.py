@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, running_sandbox, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, login
+from tests.e2e_processes import gunicorn_stack, running_sandbox
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 SANDBOX_KEY = "v1.sandbox.e2e_key_0123456789"
@@ -25,16 +25,8 @@ def sandbox(tmp_path_factory):
 def service(sandbox, name: str, **env: str):
     """gunicorn (2 workers) on the sandbox with `env`; a generator for a fixture."""
     sandbox_url, logs = sandbox
-    port = free_port()
-    process = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": SANDBOX_KEY,
-        "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
-        "STATE_DIR": str(logs / f"{name}-state"), **env}, logs / f"{name}.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    with gunicorn_stack(logs, key=SANDBOX_KEY, name=name, sandbox_url=sandbox_url, **env) as stack:
+        yield stack.url
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,16 @@ import pytest
 import requests
 
 from serving.unknown_settings import KNOWN_SETTINGS, unknown_settings
-from tests.e2e_processes import ROOT, clean_environment, free_port, start, stop, wait_until_up
+from tests.e2e_processes import (
+    ROOT,
+    clean_environment,
+    free_port,
+    gunicorn_stack,
+    running_sandbox,
+    start,
+    stop,
+    wait_until_up,
+)
 from tests.helpers import JWT_SECRET, bearer
 
 pytestmark = pytest.mark.e2e
@@ -84,23 +93,15 @@ def test_every_documented_variable_is_known_and_every_known_one_documented():
 
 def test_an_api_url_with_v1_is_a_502_naming_it_logged_once_and_not_ready(tmp_path):
     """STACKONE_API_URL=https://…/v1: StackOne (the sandbox) answers "Cannot GET /v1/connectors/meta"."""
-    sandbox_port = free_port()
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, tmp_path / "sandbox.log")
-    env = service_env(tmp_path, STACKONE_API_URL=f"http://127.0.0.1:{sandbox_port}/v1", WEB_CONCURRENCY="2")
-    log = tmp_path / "gunicorn.log"
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env, log)
-    url = f"http://{env['BIND']}"
-    try:
-        wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)
-        wait_until_up(f"{url}/healthz", service)
+    with running_sandbox(tmp_path, KEY) as sandbox_url, gunicorn_stack(
+            tmp_path, key=KEY, sandbox_url=f"{sandbox_url}/v1", LOG_FORMAT="text") as stack:
+        url = stack.url
         assert requests.get(f"{url}/readyz", timeout=5).status_code == 200  # nothing has proved it wrong yet
         answers = [requests.post(f"{url}{path}", json={"provider": "hibob"}, headers=bearer(), timeout=10)
                    for path in ("/stackone_connect_sessions", "/stackone_auth_links", "/stackone_connect_sessions")]
         listed = requests.get(f"{url}/stackone_accounts", headers=bearer(), timeout=10)
         ready = requests.get(f"{url}/readyz", timeout=5)
-    finally:
-        stop(service)
-        stop(sandbox)
+    log = stack.log
     for answer in [*answers, listed]:
         assert (answer.status_code, answer.json()["code"]) == (502, "stackone_misconfigured")
         assert "STACKONE_API_URL" in answer.json()["detail"] and "Cannot" not in answer.json()["detail"]
@@ -143,3 +144,13 @@ def test_readiness_forgets_a_wrong_url_once_restarted_with_another(env, stackone
     assert wrong.get("/readyz").status_code == 503
     fixed = create_app({**env, "STACKONE_API_URL": "https://api.stackone.test"}).test_client()  # same state folder
     assert fixed.get("/readyz").status_code == 200
+
+
+def test_a_setting_exported_in_the_test_runners_shell_reaches_no_started_gunicorn(tmp_path, monkeypatch):
+    """ACCOUNT_LIMITS=total=1 in a developer's shell would refuse the second session below (caps count the pending
+    sessions too): the processes the tests start are cleared of the same list as the in-process tests."""
+    monkeypatch.setenv("ACCOUNT_LIMITS", "total=1")
+    with gunicorn_stack(tmp_path, key=KEY) as stack:
+        minted = [requests.post(f"{stack.url}/stackone_connect_sessions", json={"provider": provider},
+                                headers=bearer(), timeout=10) for provider in ("hibob", "bamboohr")]
+    assert [answer.status_code for answer in minted] == [200, 200], minted[-1].text

@@ -18,7 +18,7 @@ import requests
 
 from connections.ledger_sqlite import SqliteLedger
 from tests.app_receiver import Receiver
-from tests.e2e_processes import ROOT, clean_environment, free_port, sandbox_accounts, start, stop, wait_until_up
+from tests.e2e_processes import ROOT, clean_environment, free_port, gunicorn_stack, running_sandbox, sandbox_accounts
 from tests.helpers import JWT_SECRET, login
 
 pytestmark = pytest.mark.e2e
@@ -32,27 +32,21 @@ ADMIN_TOKEN = secrets.token_urlsafe(32)
 def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("events")
     receiver = Receiver(APP_SECRET)
-    sandbox_port, port = free_port(), free_port()
-    sandbox_url, service = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
-        "SANDBOX_API_KEY": KEY, "SANDBOX_WEBHOOK_SECRET": STACKONE_SECRET,
-        "SANDBOX_WEBHOOK_URL": f"{service}/stackone_webhooks"}, folder / "sandbox.log")
-    env = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
-           "OWNER_JWT_SECRET": JWT_SECRET, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
-           "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "STATE_DIR": str(folder / "state"),
-           "APP_WEBHOOK_URL": receiver.url,
-           "APP_WEBHOOK_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "RECONCILE_INTERVAL": "0",
-           "OWNER_RATE_LIMIT": "", "LOG_FORMAT": "json"}
-    process = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                    {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "CONNECTIONS_SWEEP_SECONDS": "0.3"},
-                    folder / "gunicorn.log")
+    port = free_port()  # the sandbox delivers StackOne's webhooks there
     try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        wait_until_up(f"{service}/healthz", process)
-        yield service, sandbox_url, receiver, env, folder / "gunicorn.log"
+        with running_sandbox(folder, KEY, SANDBOX_WEBHOOK_SECRET=STACKONE_SECRET,
+                             SANDBOX_WEBHOOK_URL=f"http://127.0.0.1:{port}/stackone_webhooks") as sandbox_url:
+            # What `flask` commands below are run with too.
+            env = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
+                   "OWNER_JWT_SECRET": JWT_SECRET, "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations",
+                   "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "STATE_DIR": str(folder / "state"),
+                   "APP_WEBHOOK_URL": receiver.url,
+                   "APP_WEBHOOK_SECRET": APP_SECRET, "ADMIN_TOKEN": ADMIN_TOKEN, "RECONCILE_INTERVAL": "0",
+                   "OWNER_RATE_LIMIT": "", "LOG_FORMAT": "json"}
+            with gunicorn_stack(folder, key=KEY, port=port, sandbox_url=sandbox_url, **env,
+                                CONNECTIONS_SWEEP_SECONDS="0.3") as stack:
+                yield stack.url, sandbox_url, receiver, env, stack.log
     finally:
-        stop(process)
-        stop(sandbox)
         receiver.shutdown()
 
 

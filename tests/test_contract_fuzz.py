@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, login
+from tests.e2e_processes import gunicorn_stack
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.fuzz_key_0123456789"
@@ -23,24 +23,11 @@ SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    logs = tmp_path_factory.mktemp("fuzz")
-    sandbox_port, port = free_port(), free_port()
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY,
-        "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
-        "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": "whsec_fuzz_0123456789",
-        "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse,salesforce",
-        # Thousands of requests from one owner, by design (made-up status tokens among them).
-        "OWNER_RATE_LIMIT": "", "OWNER_STATUS_RATE_LIMIT": "", "STACKONE_RATE_LIMIT": "",
-    }, logs / "gunicorn.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", service)
-        yield f"http://127.0.0.1:{port}", logs
-    finally:
-        stop(service)
-        stop(sandbox)
+    with gunicorn_stack(tmp_path_factory.mktemp("fuzz"), key=KEY, STACKONE_WEBHOOK_SECRETS="whsec_fuzz_0123456789",
+                        STACKONE_ENABLED_PROVIDERS="bamboohr,hibob,greenhouse,salesforce",
+                        # Thousands of requests from one owner, by design (made-up status tokens among them).
+                        OWNER_RATE_LIMIT="", OWNER_STATUS_RATE_LIMIT="", STACKONE_RATE_LIMIT="") as stack:
+        yield stack.url, stack.folder
 
 
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"

@@ -56,6 +56,7 @@ COMMANDS: dict[str, str] = {
     SCREENSHOTS: "needs `make run`'s demo and rewrites docs/screenshots/: its interpreter and path are checked below",
     f"make -C {INSTALLED} run": "the demo, which runs until Ctrl-C: tests/test_devserver.py runs it",
     f"make -C {INSTALLED} test": "this suite itself",
+    f"make -C {INSTALLED} test-fast": "this suite's tests that start no process, run from within it",
     f"make -C {INSTALLED} bench": "the benches, about half an hour on an otherwise idle machine: not a test",
     f"{INSTALLED}/.venv/bin/python {INSTALLED}/bench/scale.py": "a bench of minutes (`make bench` runs it)",
     f"{INSTALLED}/.venv/bin/python {INSTALLED}/bench/reconcile_pass.py": "a bench of minutes (`make bench` runs it)",

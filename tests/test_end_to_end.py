@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
+from tests.e2e_processes import ROOT, free_port, gunicorn_stack
 from tests.helpers import JWT_SECRET, login
 
 pytestmark = pytest.mark.e2e
@@ -25,25 +25,10 @@ def stack(tmp_path_factory):
     Account lookups are cached for 60 s (the default once webhook secrets are set), so every "update" after a hub
     completion below is only right if the webhook reached whichever worker answers next.
     """
-    logs = tmp_path_factory.mktemp("e2e")
-    sandbox_port, service_port = free_port(), free_port()
-    sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
-        "SANDBOX_API_KEY": SANDBOX_KEY, "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "SANDBOX_WEBHOOK_URL": f"{service_url}/stackone_webhooks"}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
-        "STACKONE_API_KEY": SANDBOX_KEY, "STACKONE_API_URL": sandbox_url,
-        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"),
-        "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET, "CORS_ALLOWED_ORIGINS": PAGE,
-    }, logs / "gunicorn.log")
-    try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        wait_until_up(f"{service_url}/healthz", service)
-        yield service_url, sandbox_url, logs
-    finally:
-        stop(service)
-        stop(sandbox)
+    with gunicorn_stack(tmp_path_factory.mktemp("e2e"), key=SANDBOX_KEY, sandbox_webhook_secret=WEBHOOK_SECRET,
+                        GUNICORN_THREADS="4", STACKONE_WEBHOOK_SECRETS=WEBHOOK_SECRET,
+                        CORS_ALLOWED_ORIGINS=PAGE) as stack:
+        yield stack.url, stack.sandbox_url, stack.folder
 
 
 def connect(service_url, body, org="org-e2e"):

@@ -168,46 +168,37 @@ def test_two_hosts_one_redis_with_real_processes(tmp_path):
     """
     import requests
 
-    from tests.e2e_processes import free_port, start, stop, wait_until_up
+    from tests.e2e_processes import free_port, gunicorn_hosts, running_sandbox
     from tests.redis_server import RedisServer
 
     store = RedisServer(tmp_path)
     key = "v1.sandbox.fleet_key_0123456789"
-    sandbox_port, port_a, port_b = free_port(), free_port(), free_port()
+    port_a, port_b = free_port(), free_port()
     host_a, host_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
-        "SANDBOX_API_KEY": key, "SANDBOX_WEBHOOK_SECRET": SECRET,
-        "SANDBOX_WEBHOOK_URL": f"{host_a}/stackone_webhooks"}, tmp_path / "sandbox.log")
-    common = {"WEB_CONCURRENCY": "1", "STACKONE_API_KEY": key, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}",
-              "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": "fleet-jwt-secret-0123456789-0123456789",
+    common = {"WEB_CONCURRENCY": "1", "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": "fleet-jwt-secret-0123456789-0123456789",
               "STACKONE_WEBHOOK_SECRETS": SECRET, "REDIS_URL": store.url}
-    hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                   {**common, "BIND": f"127.0.0.1:{port}", "STATE_DIR": str(tmp_path / f"state-{port}")},
-                   tmp_path / f"gunicorn-{port}.log") for port in (port_a, port_b)]
     try:
-        wait_until_up(f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox)
-        for url, process in ((host_a, hosts[0]), (host_b, hosts[1])):
-            wait_until_up(f"{url}/healthz", process)
-            assert requests.get(f"{url}/readyz", timeout=5).status_code == 503  # started without Redis
-        store.start()
-        assert {requests.get(f"{url}/readyz", timeout=5).status_code for url in (host_a, host_b)} == {200}
+        with running_sandbox(tmp_path, key, SANDBOX_WEBHOOK_SECRET=SECRET,
+                             SANDBOX_WEBHOOK_URL=f"{host_a}/stackone_webhooks") as sandbox_url, \
+                gunicorn_hosts(tmp_path, (port_a, port_b), key=key, sandbox_url=sandbox_url, **common):
+            for url in (host_a, host_b):
+                assert requests.get(f"{url}/readyz", timeout=5).status_code == 503  # started without Redis
+            store.start()
+            assert {requests.get(f"{url}/readyz", timeout=5).status_code for url in (host_a, host_b)} == {200}
 
-        token = jwt.encode({"org_id": "org-fleet", "org_name": "Fleet", "exp": 2**40}, common["OWNER_JWT_SECRET"],
-                           algorithm="HS256")
-        headers = {"Authorization": f"Bearer {token}"}
-        first = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
-                              timeout=10).json()
-        assert first["action"] == "create"  # and host B has now cached "no hibob account yet"
-        done = requests.post(f"http://127.0.0.1:{sandbox_port}/sandbox/complete", json={"token": first["token"]},
-                             timeout=10).json()
-        # The webhook went to host A only; host B's next decision must still see the new account.
-        again = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
-                              timeout=10).json()
-        assert (again["action"], again["accountId"]) == ("update", done["account"]["id"])
-        assert "stackone_webhooks" not in (tmp_path / f"gunicorn-{port_b}.log").read_text()
+            token = jwt.encode({"org_id": "org-fleet", "org_name": "Fleet", "exp": 2**40}, common["OWNER_JWT_SECRET"],
+                               algorithm="HS256")
+            headers = {"Authorization": f"Bearer {token}"}
+            first = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
+                                  timeout=10).json()
+            assert first["action"] == "create"  # and host B has now cached "no hibob account yet"
+            done = requests.post(f"{sandbox_url}/sandbox/complete", json={"token": first["token"]}, timeout=10).json()
+            # The webhook went to host A only; host B's next decision must still see the new account.
+            again = requests.post(f"{host_b}/stackone_connect_sessions", json={"provider": "hibob"}, headers=headers,
+                                  timeout=10).json()
+            assert (again["action"], again["accountId"]) == ("update", done["account"]["id"])
+            assert "stackone_webhooks" not in (tmp_path / f"gunicorn-{port_b}.log").read_text()
     finally:
-        for process in (*hosts, sandbox):
-            stop(process)
         store.stop()
 
 

@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from tests.app_receiver import Receiver
-from tests.e2e_processes import free_port, sandbox_accounts, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, stackone_signature
+from tests.e2e_processes import free_port, gunicorn_hosts, running_sandbox, sandbox_accounts
+from tests.helpers import stackone_signature
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.faults_key_0123456789"
@@ -39,27 +39,15 @@ def fleet(tmp_path_factory):
     store = RedisServer(folder)
     store.start()
     receiver = Receiver(APP_SECRET, delay=0.05)
-    sandbox_port = free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, folder / "sandbox.log")
-    ports = free_port(), free_port()
-    env = {"STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
-           "OWNER_JWT_SECRET": JWT_SECRET, "REDIS_URL": store.url, "REDIS_TIMEOUT": "0.3",
-           "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "APP_WEBHOOK_URL": receiver.url,
-           "APP_WEBHOOK_SECRET": APP_SECRET, "APP_WEBHOOK_TIMEOUT": "2", "STACKONE_TIMEOUT": "2",
-           "REQUEST_DEADLINE": "3", "RECONCILE_INTERVAL": "0", "OWNER_RATE_LIMIT": "", "LOG_FORMAT": "json",
-           "CONNECTIONS_SWEEP_SECONDS": "0.3", "WEB_CONCURRENCY": "2"}
-    hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                   {**env, "BIND": f"127.0.0.1:{port}", "STATE_DIR": str(folder / f"state-{port}")},
-                   folder / f"gunicorn-{port}.log") for port in ports]
     try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        for port, process in zip(ports, hosts, strict=True):
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-        yield [f"http://127.0.0.1:{port}" for port in ports], hosts, sandbox_url, store, receiver
+        with running_sandbox(folder, KEY) as sandbox_url, gunicorn_hosts(
+                folder, (free_port(), free_port()), key=KEY, sandbox_url=sandbox_url, REDIS_URL=store.url,
+                REDIS_TIMEOUT="0.3", STACKONE_WEBHOOK_SECRETS=STACKONE_SECRET, APP_WEBHOOK_URL=receiver.url,
+                APP_WEBHOOK_SECRET=APP_SECRET, APP_WEBHOOK_TIMEOUT="2", STACKONE_TIMEOUT="2", REQUEST_DEADLINE="3",
+                RECONCILE_INTERVAL="0", OWNER_RATE_LIMIT="", LOG_FORMAT="json", CONNECTIONS_SWEEP_SECONDS="0.3",
+                WEB_CONCURRENCY="2") as hosts:
+            yield [host.url for host in hosts], [host.process for host in hosts], sandbox_url, store, receiver
     finally:
-        for process in (*hosts, sandbox):
-            stop(process)
         store.stop()
         receiver.shutdown()
 
@@ -153,8 +141,13 @@ def test_workers_killed_mid_send_lose_no_event(fleet):
     receiver.delay = 1.0  # each send takes a second: the kills land while sends are in flight
     try:
         accounts = seeded(sandbox, 40, 20)
+        arrived = receiver.arrived
         stackone_delivers(hosts, [account_created(a) for a in accounts], seconds=60)
-        time.sleep(1.5)  # the workers have claimed events and are sending them
+        # The workers have claimed events and are sending them: one has reached the receiver (which takes 1 s).
+        deadline = time.monotonic() + 10
+        while receiver.arrived == arrived and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert receiver.arrived > arrived
         for master in masters:
             for pid in workers_of(master):
                 os.kill(pid, signal.SIGKILL)

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import TimestampSigner
 
 from config import ConfigError, Settings
 from errors import Unauthorized
@@ -141,10 +142,28 @@ def test_incomplete_jwt_setup_is_a_config_error():
 LEGACY_SECRET = "the-legacy-apps-secret-key"
 
 
-def legacy_cookie(secret=LEGACY_SECRET, **values) -> str:
+class SignedEarlier(SecureCookieSessionInterface):
+    """A legacy app's sessions, signed `seconds` ago by its own clock (the verifying process's clock is left alone)."""
+
+    def __init__(self, seconds: int) -> None:
+        class Signer(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return super().get_timestamp() - seconds
+
+        self.signer = Signer
+
+    def get_signing_serializer(self, app):
+        serializer = super().get_signing_serializer(app)
+        serializer.signer = self.signer
+        return serializer
+
+
+def legacy_cookie(secret=LEGACY_SECRET, signed_ago: int = 0, **values) -> str:
     """Log in on a real (legacy) Flask app and take the cookie it sets, as a browser would."""
     legacy = Flask("legacy")
     legacy.secret_key = secret
+    if signed_ago:
+        legacy.session_interface = SignedEarlier(signed_ago)
 
     @legacy.post("/login")
     def do_login():
@@ -183,10 +202,8 @@ def test_bad_legacy_cookies_are_401(cookie):
         resolve_cookie(cookie)
 
 
-def test_legacy_cookie_older_than_max_age_is_401(monkeypatch):
-    cookie = legacy_cookie(org_id="org-3", org_name="Three")
-    real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + 120)
+def test_legacy_cookie_older_than_max_age_is_401():
+    cookie = legacy_cookie(org_id="org-3", org_name="Three", signed_ago=120)
     with pytest.raises(Unauthorized):
         resolve_cookie(cookie, LEGACY_SESSION_MAX_AGE="60")
 

@@ -225,7 +225,7 @@ def test_without_attempts_another_providers_new_account_completes_nothing(client
 
 def test_without_attempts_an_update_completes_once_its_account_changed_after_the_session(client, stackone,
                                                                                         monkeypatch):
-    monkeypatch.setattr("polling.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and asks again
+    monkeypatch.setattr("sessions.status.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and asks again
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=no_attempts(account_id="acc-1"))
     stackone.get(f"{API}/accounts", json=[account("acc-1", updated_at="2020-01-02T00:00:00Z")])
     assert status_of(client).get_json()["status"] == "pending"
@@ -243,7 +243,7 @@ def test_without_attempts_another_owners_session_asks_for_no_accounts(client, st
 
 def test_over_its_poll_budget_an_owner_still_hears_of_a_known_session_and_only_a_new_token_is_refused(
         env, stackone, monkeypatch):
-    monkeypatch.setattr("polling.PENDING_FRESH", 0)  # every poll finds the kept outcome stale and would ask again
+    monkeypatch.setattr("sessions.status.PENDING_FRESH", 0)  # every poll finds the kept outcome stale: would ask
     client = create_app({**env, "OWNER_STATUS_RATE_LIMIT": "1/minute"}).test_client()
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=details(attempt={"status": "pending"}))
     assert status_of(client).get_json()["status"] == "pending"  # the one poll this minute that may reach StackOne
@@ -255,7 +255,7 @@ def test_over_its_poll_budget_an_owner_still_hears_of_a_known_session_and_only_a
 
 def test_a_colleagues_new_account_does_not_settle_anothers_pending_session(tmp_path):
     from domain.accounts import SessionDetails
-    from polling import SessionPolls, remember_created
+    from sessions.status import SessionPolls, remember_created
     from state import open_sqlite_state
 
     state = open_sqlite_state(str(tmp_path / "state"))

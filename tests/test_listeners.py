@@ -31,9 +31,11 @@ def from_elsewhere(args: list[str], env: dict[str, str], tmp_path, timeout: floa
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(params=["-b", "--bind", "BIND"])
-def split_listeners(request, tmp_path):
-    """Public 127.0.0.1:P and metrics 127.0.0.2:P (one port number, two addresses), however the bind is given."""
+@pytest.fixture(scope="module", params=["-b", "--bind", "BIND"])
+def split_listeners(request, tmp_path_factory):
+    """Public 127.0.0.1:P and metrics 127.0.0.2:P (one port number, two addresses), however the bind is given; one
+    gunicorn per way, shared by the tests that use it."""
+    tmp_path = tmp_path_factory.mktemp("split")
     port = free_port()
     public, metrics = f"127.0.0.1:{port}", f"127.0.0.2:{port}"
     env = service_env(tmp_path, METRICS_BIND=metrics)

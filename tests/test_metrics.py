@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from app import create_app
-from serving.listeners import LISTENER_KEY, METRICS
-from tests.helpers import API, JWT_SECRET, bearer, login, session_answer
+from tests.helpers import API, bearer, login, session_answer
+from web.listeners import LISTENER_KEY, METRICS
 
 
 def sample(text: str, name: str, **labels) -> float:
@@ -75,16 +75,13 @@ def test_requests_calls_decisions_and_refusals_are_counted(metered, stackone):
 
 @pytest.mark.e2e
 def test_one_scrape_sums_every_worker(tmp_path):
-    from tests.e2e_processes import free_port, start, stop, wait_until_up
+    from tests.e2e_processes import free_port, gunicorn_stack
 
-    port, metrics_port = free_port(), free_port()
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "METRICS_BIND": f"127.0.0.1:{metrics_port}", "WEB_CONCURRENCY": "2",
-        "STACKONE_API_KEY": "v1.x.metrics_0123456789", "STACKONE_API_URL": "http://127.0.0.1:9",
-        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(tmp_path / "state"),
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}, tmp_path / "gunicorn.log")
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", service)
+    metrics_port = free_port()
+    with gunicorn_stack(tmp_path, key="v1.x.metrics_0123456789", sandbox=False,
+                        METRICS_BIND=f"127.0.0.1:{metrics_port}", STACKONE_API_URL="http://127.0.0.1:9",
+                        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus")) as stack:
+        port = stack.url.rsplit(":", 1)[1]
         sent = 0
         folder = tmp_path / "prometheus"
         while sent < 600 and len({p.name for p in folder.glob("counter_*.db")}) < 2:
@@ -102,5 +99,3 @@ def test_one_scrape_sums_every_worker(tmp_path):
         assert sample(text, "refusals_total", code="owner_fields_forbidden") == 1
         workers = {p.name.split("_")[-1] for p in folder.glob("counter_*.db")}
         assert len(workers) >= 2  # both workers counted into the one answer
-    finally:
-        stop(service)

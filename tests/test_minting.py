@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app import create_app
-from minting.reuse import half_life_left
+from sessions.reuse import half_life_left
 from tests.helpers import API, account, bearer, login, session_answer
 
 URL = "/stackone_connect_sessions"
@@ -39,7 +39,7 @@ def test_a_double_click_gets_the_same_session_without_asking_stackone(reusing, s
 
 def test_a_page_reload_later_in_the_window_gets_the_session_once_stackone_says_it_is_pending(reusing, stackone,
                                                                                              monkeypatch):
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: StackOne is asked
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: StackOne is asked
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-reused-02"))
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("pending"))
@@ -49,7 +49,7 @@ def test_a_page_reload_later_in_the_window_gets_the_session_once_stackone_says_i
 
 
 def test_a_session_already_used_to_connect_is_not_handed_out_again(reusing, stackone, monkeypatch):
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-first-001"))
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("authenticated"))
@@ -118,7 +118,7 @@ def test_a_session_being_connected_counts_against_the_cap(capped, stackone):
 
 
 def test_the_holder_of_a_pending_place_gets_their_session_again_not_a_refusal(capped, stackone, monkeypatch):
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # as if a minute later: StackOne is asked
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)  # as if a minute later: StackOne is asked
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-held-0001"))
     stackone.post(f"{API}/connect_sessions/authenticate", status=201, json=attempt("pending"))
@@ -165,8 +165,8 @@ def test_the_cap_names_the_accounts_that_count_and_a_reconnect_passes(capped, st
 
 def test_a_claim_left_by_a_dead_request_does_not_refuse_the_next_click(env, stackone):
     from identity.owner import Owner
-    from minting.reuse import reuse_key
     from policy import Action, Decision, SessionRequest
+    from sessions.reuse import reuse_key
 
     app = create_app({**env, "SESSION_REUSE_WINDOW": "60", "REQUEST_DEADLINE": "0.5"})
     decision = Decision(Action.CREATE, None)
@@ -192,7 +192,7 @@ def test_caps_fail_closed_while_redis_is_down(env, stackone):
 
 def test_a_kept_session_that_a_page_polls_is_handed_out_again_without_asking_stackone(reusing, stackone,
                                                                                      monkeypatch):
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
     stackone.get(f"{API}/accounts", json=[])
     stackone.post(f"{API}/connect_sessions", status=201, json=session_answer(token="tok-polled-01"))
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -210,7 +210,7 @@ def test_a_slow_check_of_a_kept_session_gives_way_to_a_fresh_mint_within_the_dea
 
     import requests
 
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)
     app = create_app({**env, "SESSION_REUSE_WINDOW": "60", "STACKONE_TIMEOUT": "3", "REQUEST_DEADLINE": "3"})
     client = app.test_client()
     timeouts = []
@@ -246,9 +246,9 @@ def test_many_reloads_of_a_kept_session_past_its_trust_ask_stackone_once(reusing
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from polling import SessionPolls
+    from sessions.status import SessionPolls
 
-    monkeypatch.setattr("minting.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
+    monkeypatch.setattr("sessions.reuse.TRUSTED_SECONDS", 0)  # past the first seconds: a check is needed
     callers = 8
     waiting = threading.Semaphore(0)
     awaited = SessionPolls._awaited

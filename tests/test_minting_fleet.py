@@ -11,8 +11,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, login
+from tests.e2e_processes import free_port, gunicorn_hosts, running_sandbox
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.minting_fleet_0123456789"
@@ -27,23 +27,13 @@ def running_fleet(folder, **settings: str):
 
     store = RedisServer(folder)
     store.start()
-    sandbox_port = free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, folder / "sandbox.log")
-    ports = free_port(), free_port()
-    hosts = [start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url,
-        "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET, "REDIS_URL": store.url, "OWNER_RATE_LIMIT": "",
-        "STATE_DIR": str(folder / f"state-{port}"), "ACCOUNT_LIMITS": "hibob=2", "LOG_FORMAT": "text", **settings,
-    }, folder / f"gunicorn-{port}.log") for port in ports]
     try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        for port, process in zip(ports, hosts, strict=True):
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-        yield [f"http://127.0.0.1:{port}" for port in ports], sandbox_url
+        with running_sandbox(folder, KEY) as sandbox_url, gunicorn_hosts(
+                folder, (free_port(), free_port()), key=KEY, sandbox_url=sandbox_url, **{
+                    "REDIS_URL": store.url, "OWNER_RATE_LIMIT": "", "ACCOUNT_LIMITS": "hibob=2", "LOG_FORMAT": "text",
+                    **settings}) as hosts:
+            yield [host.url for host in hosts], sandbox_url
     finally:
-        for process in (*hosts, sandbox):
-            stop(process)
         store.stop()
 
 

@@ -24,7 +24,7 @@ class InMemoryAccounts:
     def owner_accounts(self, owner_id, provider=None):
         self.lookups.append(("owner_accounts", owner_id, provider))
         return [a for a in self.by_id.values() if a.origin_owner_id == owner_id
-                and (provider is None or a.provider == provider) and a.status != "archived"]
+                and (provider is None or a.provider == provider) and not a.archived]
 
     def account(self, account_id):
         self.lookups.append(("account", account_id))

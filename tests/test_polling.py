@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, login
+from tests.e2e_processes import gunicorn_stack
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.polling_key_0123456789"
@@ -23,25 +23,10 @@ WORKERS = 2  # without Redis each worker counts its own (docs/operating.md); the
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """The sandbox (delivering signed account webhooks) and gunicorn with a tight OWNER_RATE_LIMIT of 10/minute."""
-    logs = tmp_path_factory.mktemp("polling")
-    sandbox_port, service_port = free_port(), free_port()
-    sandbox_url, service_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{service_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {
-        "SANDBOX_API_KEY": KEY, "SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "SANDBOX_WEBHOOK_URL": f"{service_url}/stackone_webhooks"}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": str(WORKERS), "STACKONE_API_KEY": KEY,
-        "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
-        "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-        "OWNER_RATE_LIMIT": "10/minute", "OWNER_STATUS_RATE_LIMIT": f"{STATUS_BUDGET}/minute",
-    }, logs / "gunicorn.log")
-    try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        wait_until_up(f"{service_url}/healthz", service)
-        yield service_url, sandbox_url
-    finally:
-        stop(service)
-        stop(sandbox)
+    with gunicorn_stack(tmp_path_factory.mktemp("polling"), key=KEY, sandbox_webhook_secret=WEBHOOK_SECRET,
+                        WEB_CONCURRENCY=str(WORKERS), STACKONE_WEBHOOK_SECRETS=WEBHOOK_SECRET,
+                        OWNER_RATE_LIMIT="10/minute", OWNER_STATUS_RATE_LIMIT=f"{STATUS_BUDGET}/minute") as stack:
+        yield stack.url, stack.sandbox_url
 
 
 class Page:

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from tests.browser_kit import accounts, finish_in_hub, watched_page
-from tests.e2e_processes import free_port, start, stop, wait_until_up
+from tests.e2e_processes import free_port, gunicorn_stack, start, stop, wait_until_up
 from tests.nginx_site import start_nginx
 
 pytestmark = pytest.mark.e2e
@@ -19,24 +19,19 @@ LEGACY_KEY = "legacy-secret-key-proxy-0123456789"
 def site(tmp_path_factory):
     """http://127.0.0.1:<port>: the legacy app at /, the service at /stackone_, through one nginx."""
     logs = tmp_path_factory.mktemp("proxy")
-    sandbox_port, service_port, legacy_port, site_port = free_port(), free_port(), free_port(), free_port()
+    service_port, legacy_port, site_port = free_port(), free_port(), free_port()
     proxy = start_nginx(logs, site_port, service_port, legacy_port)  # first: skips (or fails) before the rest starts
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "STACKONE_API_KEY": KEY,
-        "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "flask-session",
-        "LEGACY_SECRET_KEY": LEGACY_KEY, "STATE_DIR": str(logs / "state")}, logs / "gunicorn.log")
     legacy = start(["-m", "examples.legacy_flask_app", "--port", str(legacy_port)], {"LEGACY_SECRET_KEY": LEGACY_KEY},
                    logs / "legacy.log")
     try:
-        for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
-                             (f"http://127.0.0.1:{service_port}/healthz", service),
-                             (f"http://127.0.0.1:{legacy_port}/login", legacy),
-                             (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
-            wait_until_up(url, process)
-        yield f"http://127.0.0.1:{site_port}", f"http://127.0.0.1:{sandbox_port}"
+        with gunicorn_stack(logs, key=KEY, port=service_port, WEB_CONCURRENCY="1", OWNER_AUTH="flask-session",
+                            OWNER_JWT_SECRET=None, LEGACY_SECRET_KEY=LEGACY_KEY) as stack:
+            for url, process in ((f"http://127.0.0.1:{legacy_port}/login", legacy),
+                                 (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
+                wait_until_up(url, process)
+            yield f"http://127.0.0.1:{site_port}", stack.sandbox_url
     finally:
-        for process in (proxy, legacy, service, sandbox):
+        for process in (proxy, legacy):
             stop(process)
 
 

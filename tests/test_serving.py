@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from tests.e2e_processes import free_port, start, stop, wait_until_up
-from tests.helpers import JWT_SECRET, login, stackone_signature
+from tests.e2e_processes import gunicorn_stack
+from tests.helpers import login, stackone_signature
 from tests.slow_clients import hold_slow_clients
 
 pytestmark = pytest.mark.e2e
@@ -24,23 +24,9 @@ JSON = "Content-Type: application/json\r\n"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """gunicorn (2 workers, our gunicorn.conf.py) in front of the sandbox, on free loopback ports."""
-    logs = tmp_path_factory.mktemp("serving")
-    sandbox_port, port = free_port(), free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "BODY_READ_TIMEOUT": str(BODY_READ_TIMEOUT),
-        "GUNICORN_ACCESSLOG": "-", "LOG_FORMAT": "text",
-        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt",
-        "OWNER_JWT_SECRET": JWT_SECRET, "STATE_DIR": str(logs / "state"), "STACKONE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-    }, logs / "gunicorn.log")
-    try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", service)
-        yield port, sandbox_url, logs / "gunicorn.log"
-    finally:
-        stop(service)
-        stop(sandbox)
+    with gunicorn_stack(tmp_path_factory.mktemp("serving"), key=KEY, BODY_READ_TIMEOUT=str(BODY_READ_TIMEOUT),
+                        GUNICORN_ACCESSLOG="-", LOG_FORMAT="text", STACKONE_WEBHOOK_SECRETS=WEBHOOK_SECRET) as stack:
+        yield int(stack.url.rsplit(":", 1)[1]), stack.sandbox_url, stack.log
 
 
 def exchange(port: int, raw: bytes, wait: float = 10) -> tuple[float, bytes, bool]:
@@ -79,7 +65,8 @@ def test_held_slow_clients_do_not_take_the_service_off_the_air(stack):
     stop_at = time.monotonic() + 8
     held: list[socket.socket] = []
     threads = hold_slow_clients(port, 64, stop_at, held)
-    time.sleep(1)
+    while len(held) < 64 and time.monotonic() < stop_at:  # every slow client holds a connection before we measure
+        time.sleep(0.05)
     headers = {"Authorization": f"Bearer {login(org_id='org-slow', org_name='Slow Ltd')}"}
     worst = 0.0
     for _ in range(5):

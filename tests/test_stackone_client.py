@@ -60,6 +60,17 @@ def test_list_accounts_stops_when_the_server_ignores_page(client, stackone, monk
     assert len(stackone.calls) == 2
 
 
+def test_an_owners_list_holds_only_that_owners_accounts_of_the_provider_asked(client, stackone):
+    stackone.get(f"{API}/accounts", json=[account("a1"), account("x1", owner="org-2"), account("h1", provider="hibob"),
+                                          account("n1", owner=None)])
+    assert [a.id for a in client.list_accounts("org-1", "bamboohr")] == ["a1"]
+
+
+def test_the_project_wide_pages_keep_every_owner(client, stackone):
+    stackone.get(f"{API}/accounts", json=[account("a1"), account("x1", owner="org-2")])
+    assert [[a.id for a in page] for page in client.account_pages()] == [["a1", "x1"]]
+
+
 def test_accounts_never_carry_credentials(client, stackone):
     stackone.get(f"{API}/accounts", json=[account("a1")])
     parsed = client.list_accounts("org-1")[0]

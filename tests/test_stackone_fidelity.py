@@ -12,9 +12,9 @@ import time
 import pytest
 import requests
 
-from tests.e2e_processes import ROOT, free_port, start, stop, wait_until_up
+from tests.e2e_processes import ROOT, gunicorn_stack, running_sandbox
 from tests.externals import require
-from tests.helpers import JWT_SECRET, login
+from tests.helpers import login
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.fidelity_key_0123456789"
@@ -26,25 +26,13 @@ SDK = ROOT / "conformance" / "node_modules" / "@stackone" / "stackone-client-ts"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """The sandbox, and gunicorn configured for a staging deployment (test sessions, a connector profile)."""
-    logs = tmp_path_factory.mktemp("fidelity")
-    sandbox_port, port = free_port(), free_port()
-    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    sandbox = start(["-m", "sandbox", "--port", str(sandbox_port)], {"SANDBOX_API_KEY": KEY}, logs / "sandbox.log")
-    service = start(["-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], {
-        "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG",
-        "STACKONE_API_KEY": KEY, "STACKONE_API_URL": sandbox_url, "OWNER_AUTH": "jwt", "OWNER_JWT_SECRET": JWT_SECRET,
-        "STACKONE_HUB_URL": f"{sandbox_url}/embedded/integrations", "STACKONE_TIMEOUT": "1.5",
-        "STACKONE_ENABLED_PROVIDERS": "bamboohr,hibob,greenhouse", "STATE_DIR": str(logs / "state"),
-        "STACKONE_SESSION_TYPE": "test", "STACKONE_CONNECTOR_PROFILES": f"bamboohr={PROFILE}",
-        "OWNER_RATE_LIMIT": "",
-    }, logs / "gunicorn.log")
-    try:
-        wait_until_up(f"{sandbox_url}/sandbox/calls", sandbox)
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", service)
-        yield f"http://127.0.0.1:{port}", sandbox_url, logs / "gunicorn.log"
-    finally:
-        stop(service)
-        stop(sandbox)
+    folder = tmp_path_factory.mktemp("fidelity")
+    with running_sandbox(folder, KEY) as sandbox_url, gunicorn_stack(
+            folder, key=KEY, sandbox_url=sandbox_url, WEB_CONCURRENCY="1", LOG_FORMAT="json", LOG_LEVEL="DEBUG",
+            STACKONE_HUB_URL=f"{sandbox_url}/embedded/integrations", STACKONE_TIMEOUT="1.5",
+            STACKONE_ENABLED_PROVIDERS="bamboohr,hibob,greenhouse", STACKONE_SESSION_TYPE="test",
+            STACKONE_CONNECTOR_PROFILES=f"bamboohr={PROFILE}", OWNER_RATE_LIMIT="") as stack:
+        yield stack.url, stack.sandbox_url, stack.log
 
 
 class Page:
@@ -179,7 +167,10 @@ def test_stackones_busy_failing_and_slow_answers_reach_the_caller_as_ours(stack)
         paused = page.get("/stackone_accounts")
         assert (paused.status_code, paused.json()["code"]) == (503, "upstream_busy")
         assert len(requests.get(f"{sandbox}/sandbox/calls", timeout=5).json()) == asked
-        time.sleep(2)  # the pause ends with StackOne's Retry-After
+        # The pause ends with StackOne's Retry-After (2 s): the same call is then answered again.
+        deadline = time.monotonic() + 10
+        while page.get("/stackone_accounts").status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
         # A GET that fails once with a 502 is retried, and the caller never sees it.
         requests.post(faults, json={"status": 502, "path": "/accounts", "method": "GET"}, timeout=5)
         assert page.get("/stackone_accounts").status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from responses import matchers
 
 from app import create_app
-from services import EXTENSION_KEY
+from extensions import EXTENSION_KEY
 from tests.helpers import API, account, bearer, session_answer, stackone_signature
 
 URL = "/stackone_webhooks"

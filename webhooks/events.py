@@ -6,11 +6,12 @@ import hashlib
 import json
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
+from domain.accounts import ACCOUNT_CREATED, ACCOUNT_EVENTS
+from domain.times import parse_iso
 from errors import ServiceBusy, StateUnavailable
-from polling import remember_created
+from sessions.status import remember_created
 from stackone.directory import AccountDirectory
 from state import SharedState
 
@@ -25,7 +26,6 @@ REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
 # margin): a delivery that finds it is answered 503, not "duplicate", since the first may yet fail; if it fails and
 # its mark cannot be removed (the store failing is the usual reason), StackOne's retry acts once it has lapsed.
 ACTING_TTL = 30
-ACCOUNT_EVENTS = {"account.created", "account.updated", "account.deleted"}
 
 
 def delivery_key(body: bytes) -> str:
@@ -74,7 +74,7 @@ def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, 
         return "ignored"
     if line["origin_owner_id"]:
         accounts.forget_owner(line["origin_owner_id"])
-    if kind == "account.created":  # the owner's session for this provider, still being polled, is done
+    if kind == ACCOUNT_CREATED:  # the owner's session for this provider, still being polled, is done
         remember_created(state, line["origin_owner_id"], line["provider"], line["account_id"],
                          event.get("event_date"), short_text(event.get("origin_username")))
     outcome = "processed"
@@ -91,9 +91,12 @@ def staleness(sent_at: Any, now: float | None = None) -> str | None:
     """Why an event's signed sent_at puts it outside the replay window, or None when it is fresh."""
     if not isinstance(sent_at, str):
         return "sent_at missing"
+    moment = parse_iso(sent_at)
     try:
-        sent = datetime.fromisoformat(sent_at.replace("Z", "+00:00")).timestamp()
-    except (ValueError, OverflowError, OSError):
+        sent = moment.timestamp() if moment else None
+    except (OverflowError, OSError):
+        sent = None
+    if sent is None:
         return "sent_at unreadable"
     age = (time.time() if now is None else now) - sent
     if age > REPLAY_WINDOW:

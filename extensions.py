@@ -1,0 +1,136 @@
+"""Composition only: the per-app objects (settings, StackOne client, account directory, login, shared state) and what
+is built from them once, kept on the app as flaskr's db.py keeps its database; `services()` finds them."""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+
+from config import Settings
+from connections.background import schedule_reconcile
+from connections.due import DueWork
+from connections.ledger import open_ledger
+from connections.monitor import ConnectionMonitor
+from connections.pause import EndpointPause
+from connections.sender import AppWebhookSender
+from identity.owner import owner_key
+from identity.resolver import OwnerResolver
+from ratelimit import OwnerLimit
+from sessions.flow import Minter
+from sessions.mint import SessionSettings, session_outcome
+from sessions.once import Once
+from sessions.reservations import Reservations
+from sessions.sealing import Sealer
+from sessions.service import SessionService
+from sessions.status import SessionPolls
+from stackone.client import StackOneClient
+from stackone.directory import AccountDirectory
+from state import SharedState
+
+EXTENSION_KEY = "stackone_connect"
+CONFIG_ERROR_KEY = "stackone_connect_config_error"
+
+
+@dataclass
+class Services:
+    """Built once by create_app; every worker process has its own (and so its own connection pool)."""
+
+    settings: Settings
+    client: StackOneClient
+    accounts: AccountDirectory
+    resolver: OwnerResolver
+    state: SharedState
+
+    @functools.cached_property
+    def session_settings(self) -> SessionSettings:
+        """What every session is minted with, from the settings."""
+        settings = self.settings
+        return SessionSettings(metadata=settings.metadata, hub_url=settings.stackone_hub_url,
+                               api_url=settings.stackone_api_url, session_type=settings.session_type,
+                               connector_profiles=settings.connector_profiles)
+
+    @functools.cached_property
+    def once(self) -> Once:
+        """Do-once records in the shared state, sealed with a key derived from the API key."""
+        return Once(self.state, Sealer(self.settings.stackone_api_key, "minted sessions"))
+
+    @functools.cached_property
+    def sessions(self) -> SessionService:
+        """Open (decide, reuse, caps, mint), release, disconnect, status."""
+        settings = self.settings
+
+        def minter(service: SessionService) -> Minter:
+            return Minter(client=self.client, accounts=self.accounts, once=self.once,
+                          reservations=Reservations(self.state), session_settings=self.session_settings,
+                          limits=settings.account_limits, reuse_window=settings.session_reuse_window,
+                          sealer=Sealer(settings.stackone_api_key, "held sessions"),
+                          still_pending=service.kept_session_pending)
+
+        return SessionService(client=self.client, accounts=self.accounts, state=self.state, polls=self.polls,
+                              minter=minter, monitor=lambda: self.connections if settings.app_webhook_url else None,
+                              stackone_timeout=settings.stackone_timeout)
+
+    @functools.cached_property
+    def polls(self) -> SessionPolls:
+        """Session outcomes kept for polling pages; StackOne asked within the owners' poll budget."""
+        settings = self.settings
+        budget = None
+        if settings.owner_status_rate_limit:
+            limit = OwnerLimit(settings, getattr(self.state, "outage", None),
+                               rules=settings.owner_status_rate_limit, scope="status")
+            budget = lambda owner_id: limit.take(owner_key(owner_id))  # noqa: E731 - one line, kept beside its limit
+        client = self.client
+
+        def ask(owner_id: str, token: str):
+            # As background work in StackOne's budget (a page polls every few seconds). Without attempts, read off
+            # the accounts asked live: the cache may predate the account this session made.
+            with StackOneClient.background():
+                return session_outcome(client, owner_id, token)
+
+        return SessionPolls(self.state, ask, budget)
+
+    @functools.cached_property
+    def connections(self) -> ConnectionMonitor:
+        """Each account's applied state and the events its changes make."""
+        return ConnectionMonitor(open_ledger(self.state, self.settings), client=self.client,
+                                 sending=bool(self.settings.app_webhook_url),
+                                 reminder_seconds=self.settings.reconnect_reminder)
+
+    @functools.cached_property
+    def app_sender(self) -> AppWebhookSender | None:
+        """The signed sender to APP_WEBHOOK_URL, or None when unset."""
+        settings = self.settings
+        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret,
+                                time_limit=settings.app_webhook_timeout) if settings.app_webhook_url else None
+
+    @functools.cached_property
+    def endpoint_pause(self) -> EndpointPause | None:
+        """Whether delivery to APP_WEBHOOK_URL is paused (it answered 410 Gone), or None when it is unset."""
+        url = self.settings.app_webhook_url
+        return EndpointPause(self.state, url) if url else None
+
+    def run_due(self, now: float | None = None, *, passes: bool = False) -> dict[str, int]:
+        """Claim what is due in one call to the ledger and do it (connections/due.py); the background and the CLI
+        call it. Nothing without APP_WEBHOOK_URL."""
+        if self.app_sender is None:
+            return {}
+        settings = self.settings
+        work = DueWork(self.connections, self.app_sender, self.endpoint_pause,
+                       lambda owner, request: self.sessions.open_session(owner, request, ignore_limits=True, live=True),
+                       self.client, settings.app_webhook_timeout, settings.request_deadline,
+                       settings.reconcile_interval)
+        return work.run(time.time() if now is None else now, passes)
+
+    def schedule_reconcile(self, now: float) -> None:
+        """Put the reconcile pass in the due index unless it is there."""
+        schedule_reconcile(self.connections.ledger, self.settings.reconcile_interval, now)
+
+
+def services() -> Services:
+    """The current app's services (raises the configuration error of an app built without them)."""
+    if CONFIG_ERROR_KEY in current_app.extensions:
+        raise current_app.extensions[CONFIG_ERROR_KEY]
+    return current_app.extensions[EXTENSION_KEY]
