@@ -23,10 +23,10 @@ from requests.adapters import HTTPAdapter
 from urllib3 import Timeout
 from urllib3.exceptions import NewConnectionError
 
-from errors import ProviderNotEnabled, ServiceError, SessionNotFound
-from logs.redaction import redact, secret_forms, strip_controls
-from stackone.budget import PAUSE_MAX, Budget, Refused
-from stackone.errors import (
+from errors import (
+    ProviderNotEnabled,
+    ServiceError,
+    SessionNotFound,
     StackOneError,
     StackOneMisconfigured,
     UpstreamAuthFailed,
@@ -35,6 +35,8 @@ from stackone.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from logs.redaction import redact, secret_forms, strip_controls
+from stackone.budget import PAUSE_MAX, Budget, Refused
 
 log = logging.getLogger(__name__)
 
