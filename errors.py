@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# werkzeug's own errors (an unknown path, a wrong method), answered as problems with these codes.
+HTTP_CODES = {
+    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+    415: "unsupported_media_type", 429: "too_many_requests",
+}
+
 
 class ServiceError(Exception):
     """Base of every error the service answers on purpose; rendered as an RFC 9457 problem."""
