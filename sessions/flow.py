@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable
 
 from domain.accounts import SessionDetails
-from errors import ServiceBusy, StateUnavailable
+from errors import AccountLimitReached, InProgress, ServiceBusy, StateUnavailable
 from identity.owner import Owner, owner_key
 from policy import Action, Decision, SessionRequest, decide
-from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
+from policy.caps import AccountLimits, Reservation, check_caps, still_pending
 from sessions.mint import IssuedSession, SessionSettings, mint_session, session_outcome
-from sessions.once import InProgress, Once
+from sessions.once import Once
 from sessions.reservations import Reservations, session_digest
 from sessions.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from sessions.sealing import Sealer

@@ -13,26 +13,10 @@ import hashlib
 import json
 from typing import Any
 
-from errors import ServiceError
+from errors import InvalidIdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-
-
-class InvalidIdempotencyKey(ServiceError):
-    """The Idempotency-Key header is empty, too long or has control characters."""
-
-    status = 400
-    code = "invalid_idempotency_key"
-    title = "Invalid Idempotency-Key"
-
-
-class IdempotencyKeyReused(ServiceError):
-    """The key was used with another request body."""
-
-    status = 422
-    code = "idempotency_key_reused"
-    title = "Idempotency-Key reused"
 
 
 def parse_key(raw: str | None) -> str | None:

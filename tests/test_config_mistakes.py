@@ -111,9 +111,8 @@ def test_an_api_url_with_v1_is_a_502_naming_it_logged_once_and_not_ready(tmp_pat
 
 
 def test_a_404_that_means_not_found_stays_not_found_unless_the_route_is_missing(stackone):
-    from errors import AccountNotFound
+    from errors import AccountNotFound, StackOneMisconfigured
     from stackone.client import StackOneClient
-    from stackone.errors import StackOneMisconfigured
     from tests.helpers import API, API_KEY
 
     seen = []

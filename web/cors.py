@@ -10,20 +10,12 @@ from flask import Flask, request
 from flask_cors import CORS
 
 from config import Settings
-from errors import ServiceError
+from errors import OriginNotAllowed
 
 # The routes a page calls; the webhook route is StackOne's, server to server, and gets no CORS headers.
 BROWSER_ROUTES = r"/stackone_(?!webhooks)[a-z_]+(/.*)?"
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class OriginNotAllowed(ServiceError):
-    """A state-changing request carrying the ambient session cookie came from a page we do not trust."""
-
-    status = 403
-    code = "origin_not_allowed"
-    title = "Origin not allowed"
 
 
 def _origin_of(url: str) -> str | None:

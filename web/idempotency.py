@@ -9,10 +9,10 @@ from typing import Any
 from flask import Response, request
 
 from domain import deadline
-from errors import ServiceError
+from errors import IdempotencyKeyReused, ServiceError
 from extensions import services
 from identity.owner import owner_key
-from sessions.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
+from sessions.idempotency import HEADER, fingerprint, parse_key, record_key
 from sessions.once import DifferentRequest
 from web.problems import problem
 
