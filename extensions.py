@@ -16,7 +16,6 @@ from connections.ledger import open_ledger
 from connections.monitor import ConnectionMonitor
 from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
-from identity.owner import owner_key
 from identity.resolver import OwnerResolver
 from ratelimit import OwnerLimit
 from sessions.flow import Minter
@@ -29,6 +28,7 @@ from sessions.status import SessionPolls
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import SharedState
+from state.keys import owner_key
 
 EXTENSION_KEY = "stackone_connect"
 CONFIG_ERROR_KEY = "stackone_connect_config_error"

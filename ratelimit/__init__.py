@@ -23,6 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from config import Settings
 from errors import RateLimited
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
+from state.keys import limits_prefix
 from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class OwnerLimit:
         self._shared = None
         if settings.redis_url:
             self._shared = MovingWindowRateLimiter(storage_from_string(
-                settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True,
+                settings.redis_url, key_prefix=limits_prefix(settings.redis_key_prefix), wrap_exceptions=True,
                 socket_timeout=settings.redis_timeout, socket_connect_timeout=settings.redis_timeout))
 
     def take(self, owner_key: str) -> tuple[RateLimitItem, int] | None:

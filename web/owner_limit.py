@@ -6,8 +6,8 @@ from flask import Flask, request
 
 from config import Settings
 from errors import RateLimited, Unauthorized
-from identity.owner import owner_key
 from ratelimit import OwnerLimit
+from state.keys import owner_key
 from state.redis_state import Outage
 from web.login import current_owner
 
