@@ -37,7 +37,7 @@ def load_app() -> Flask:
     app = create_app()
     if "gunicorn.arbiter" in sys.modules:
         svc = app.extensions[EXTENSION_KEY]
-        if svc.settings.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
+        if svc.settings.events.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
             # In the worker: send events, remind, reconcile on schedule.
             background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile)
         _check_redis_duties(app)
@@ -49,7 +49,7 @@ def _check_redis_duties(app: Flask) -> None:
     from extensions import EXTENSION_KEY
 
     settings = app.extensions[EXTENSION_KEY].settings
-    if settings.redis_url:
+    if settings.state.redis_url:
         from state.redis_duties import start_check
 
-        start_check(app.extensions[EXTENSION_KEY].state, settings.redis_url, settings.redis_timeout)
+        start_check(app.extensions[EXTENSION_KEY].state, settings.state.redis_url, settings.state.redis_timeout)

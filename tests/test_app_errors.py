@@ -109,7 +109,8 @@ def test_a_malformed_stackone_setting_refuses_to_build_in_one_line_naming_it(env
 def test_connector_profiles_and_session_type_are_read(env):
     env.update(STACKONE_SESSION_TYPE="test", STACKONE_CONNECTOR_PROFILES="bamboohr=prof_1,HiBob=prof_2")
     settings = create_app(env).extensions["stackone_connect"].settings
-    assert (settings.session_type, settings.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})
+    sessions = settings.sessions
+    assert (sessions.session_type, sessions.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})
 
 
 @pytest.mark.parametrize("value", ["total", "total=0", "total=two", "hibob=-1", "=3", "workday=1"])
