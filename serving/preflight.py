@@ -32,7 +32,13 @@ def startup_notes(settings: Settings) -> list[tuple[int, str]]:
 
 
 def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int, str]]:
-    """Raise ConfigError as create_app would; return the start-up notes.
+    """Raise ConfigError as create_app would; return the start-up notes."""
+    return checked_settings(env)[1]
+
+
+def checked_settings(env: Mapping[str, str] | None = None) -> tuple[Settings, list[tuple[int, str]]]:
+    """The settings, parsed once for gunicorn's master and checked as create_app would (raises ConfigError), and
+    the start-up notes.
 
     The master must not import requests or urllib3: the gevent worker patches the socket and ssl modules
     after the fork, and a module that already holds the unpatched ssl would block the whole worker on TLS.
@@ -44,4 +50,4 @@ def check_configuration(env: Mapping[str, str] | None = None) -> list[tuple[int,
     if not settings.state.redis_url:
         # Redis is not contacted: gunicorn starts (not ready) while it is down.
         open_sqlite_state(settings.state.state_dir)
-    return startup_notes(settings) + [(logging.WARNING, line) for line in unknown_settings(env)]
+    return settings, startup_notes(settings) + [(logging.WARNING, line) for line in unknown_settings(env)]
