@@ -39,7 +39,8 @@ def load_app() -> Flask:
         svc = app.extensions[EXTENSION_KEY]
         if svc.settings.events.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
             # In the worker: send events, remind, reconcile on schedule.
-            background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile)
+            background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile,
+                             svc.settings.events.sweep_seconds)
         _check_redis_duties(app)
     return app
 

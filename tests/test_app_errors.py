@@ -129,6 +129,9 @@ def test_malformed_account_limits_refuse_to_build(env, value):
     ({"APP_WEBHOOK_URL": "app.example.com/hooks", "APP_WEBHOOK_SECRET": "whsec_" + "A" * 40}, "APP_WEBHOOK_URL"),
     ({"ADMIN_TOKEN": "short"}, "ADMIN_TOKEN"),
     ({"RECONNECT_REMINDER": "10"}, "RECONNECT_REMINDER"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "2s"}, "CONNECTIONS_SWEEP_SECONDS"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "0"}, "CONNECTIONS_SWEEP_SECONDS"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "600"}, "CONNECTIONS_SWEEP_SECONDS"),
 ])
 def test_malformed_event_and_operator_settings_refuse_to_build(env, settings, named):
     env.update(settings)
