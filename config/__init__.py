@@ -11,20 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from config.events import EventSettings, webhook_secrets
-from config.login import OWNER_AUTH_MODES, LoginSettings
-from config.parsing import ASCII_WHITESPACE, ConfigError, text
-from config.serving import DEFAULT_OWNER_RATE_LIMIT, DEFAULT_OWNER_STATUS_RATE_LIMIT, ServingSettings
+from config.login import LoginSettings
+from config.parsing import DEFAULT_SERVICE_NAME, ConfigError, text
+from config.serving import DEFAULT_OWNER_RATE_LIMIT, ServingSettings
 from config.sessions import SessionPathSettings
-from config.stackone import CATEGORIES, DEFAULT_STACKONE_RATE_LIMIT, StackOneSettings
+from config.stackone import CATEGORIES, StackOneSettings
 from config.state import StateSettings
 
 __all__ = [
-    "ASCII_WHITESPACE", "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "DEFAULT_OWNER_STATUS_RATE_LIMIT",
-    "DEFAULT_SERVICE_NAME", "DEFAULT_STACKONE_RATE_LIMIT", "OWNER_AUTH_MODES", "ConfigError", "EventSettings",
-    "LoginSettings", "ServingSettings", "SessionPathSettings", "Settings", "StackOneSettings", "StateSettings",
+    "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "DEFAULT_SERVICE_NAME", "ConfigError", "EventSettings", "LoginSettings",
+    "ServingSettings", "SessionPathSettings", "Settings", "StackOneSettings", "StateSettings",
 ]
-
-DEFAULT_SERVICE_NAME = "stackone-connect-backend"
 
 
 @dataclass(frozen=True)

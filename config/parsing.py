@@ -12,6 +12,8 @@ import click
 # What a shell, an .env file or a pasted line may leave around a value: ASCII whitespace only. A non-breaking or
 # other Unicode space is not stripped, so that a key carrying one is refused rather than silently changed.
 ASCII_WHITESPACE = " \t\r\n\v\f"
+# SERVICE_NAME's default: it names the metadata's source, the state folder and the Redis key prefix.
+DEFAULT_SERVICE_NAME = "stackone-connect-backend"
 RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*", re.IGNORECASE)
 
 

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from config.parsing import number, redis_url, text
+from config.parsing import DEFAULT_SERVICE_NAME, number, redis_url, text
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class StateSettings:
 
     state_dir: str = ""
     redis_url: str | None = field(default=None, repr=False)
-    redis_key_prefix: str = "stackone-connect-backend"
+    redis_key_prefix: str = DEFAULT_SERVICE_NAME
     redis_timeout: float = 0.5
 
     @classmethod
