@@ -127,16 +127,16 @@ def build_document(settings: Settings) -> dict:
     spec = APISpec(title="stackone-connect-backend", version="1.0.0", openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Connect Session tokens and Auth Links with the owner set by the server."})
-    if settings.owner_auth == "flask-session":
+    if settings.login.owner_auth == "flask-session":
         spec.components.security_scheme("login", {"type": "apiKey", "in": "cookie",
-                                                  "name": settings.legacy_session_cookie})
+                                                  "name": settings.login.legacy_session_cookie})
     else:
         spec.components.security_scheme("login", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=answers.ProblemSchema)
     spec.components.security_scheme("admin", {"type": "http", "scheme": "bearer",
                                               "description": "The operator's ADMIN_TOKEN, never an owner's login"})
     for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
-        if path.startswith("/admin/") and not settings.admin_token:
+        if path.startswith("/admin/") and not settings.serving.admin_token:
             continue  # without ADMIN_TOKEN the operator's route is a 404: not part of this deployment's contract
         operation: dict = {"summary": summary, "responses": {}}
         if path.startswith("/stackone_") and path != "/stackone_webhooks":
@@ -186,11 +186,11 @@ def _cross_field_rules(document: dict, settings: Settings) -> None:
             {"required": ["category", "categories"],
              "properties": {"category": {"type": "string"}, "categories": {"type": "array"}}},
         ]}
-        if settings.enabled_providers:
-            schemas[name]["properties"]["provider"]["enum"] = [*sorted(settings.enabled_providers), None]
-    if settings.enabled_providers:
+        if settings.stackone.enabled_providers:
+            schemas[name]["properties"]["provider"]["enum"] = [*sorted(settings.stackone.enabled_providers), None]
+    if settings.stackone.enabled_providers:
         query = document["paths"]["/stackone_accounts"]["get"]["parameters"][0]["schema"]
-        query["enum"] = sorted(settings.enabled_providers)
+        query["enum"] = sorted(settings.stackone.enabled_providers)
 
 
 @bp.get("/openapi.json")

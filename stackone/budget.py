@@ -205,9 +205,9 @@ class Budget:
 
 def open_budget(settings: Settings, state: SharedState) -> Budget | None:
     """The budget STACKONE_RATE_LIMIT sets (in Redis with REDIS_URL), or None when it is empty (not counted)."""
-    if not settings.stackone_rate_limit:
+    if not settings.stackone.rate_limit:
         return None
-    rule = Rule.parse(settings.stackone_rate_limit, settings.stackone_background_share)
-    return Budget(rule, state, processes=settings.web_concurrency, redis_url=settings.redis_url,
-                  prefix=settings.redis_key_prefix, timeout=settings.redis_timeout,
+    rule = Rule.parse(settings.stackone.rate_limit, settings.stackone.background_share)
+    return Budget(rule, state, processes=settings.serving.web_concurrency, redis_url=settings.state.redis_url,
+                  prefix=settings.state.redis_key_prefix, timeout=settings.state.redis_timeout,
                   outage=getattr(state, "outage", None))

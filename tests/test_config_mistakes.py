@@ -61,7 +61,7 @@ def test_a_key_with_a_unicode_space_at_an_end_refuses_in_one_line(tmp_path, key)
 def test_ascii_whitespace_a_shell_or_env_file_leaves_is_stripped(env, key):
     from config import Settings
 
-    assert Settings.from_env({**env, "STACKONE_API_KEY": key}).stackone_api_key == KEY
+    assert Settings.from_env({**env, "STACKONE_API_KEY": key}).stackone.api_key == KEY
 
 
 def test_a_mistyped_setting_starts_with_one_warning_naming_the_setting_meant(tmp_path):

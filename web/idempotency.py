@@ -39,7 +39,8 @@ def answer_once(owner_id: str, key: str, body: dict[str, Any], make: Callable[[]
 
     try:
         stored, replayed = svc.once.run(keys.idempotency(owner_id, request.path, key),
-                                        fingerprint(request.path, body), first, ttl=svc.settings.idempotency_ttl,
+                                        fingerprint(request.path, body), first,
+                                        ttl=svc.settings.sessions.idempotency_ttl,
                                         deadline=deadline.current())
     except DifferentRequest:
         raise IdempotencyKeyReused("This Idempotency-Key was used with another request body; send a new key for a "

@@ -22,7 +22,7 @@ OWNER_ROUTES = frozenset({
 
 def init_owner_limit(app: Flask, settings: Settings, outage: Outage | None = None) -> OwnerLimit | None:
     """Apply the shared per-owner limit (OWNER_RATE_LIMIT; empty: no limit) to the owner routes, after login."""
-    if not settings.owner_rate_limit:
+    if not settings.serving.owner_rate_limit:
         return None
     limit = OwnerLimit(settings, outage)
 

@@ -31,7 +31,7 @@ def wrong_url_recorder(state: SharedState, api_url: str) -> Callable[[str], None
 def _wrong_url_reason() -> str | None:
     seen = services().state.get(keys.WRONG_URL)
     # Recorded under another STACKONE_API_URL: a restart with the address fixed is ready at once.
-    if not isinstance(seen, dict) or seen.get("apiUrl") != services().settings.stackone_api_url:
+    if not isinstance(seen, dict) or seen.get("apiUrl") != services().settings.stackone.api_url:
         return None
     return (f"StackOne answered 404 on {seen.get('route')}, a route it always serves: STACKONE_API_URL is not "
             "StackOne's API base (https://api.stackone.com, with no path such as /v1)")
