@@ -262,3 +262,17 @@ def test_the_url_secret_is_stored_nowhere(backends, kind, tmp_path):
         stored = b"".join(p.read_bytes() for p in folder.iterdir())  # the database, its WAL and shared memory
     assert made.digest.encode() in stored  # what is looked for is there: the scan reads what was written
     assert secret.encode() not in stored
+
+
+def test_an_unreachable_redis_is_a_state_unavailable_not_a_redis_error():
+    import socket
+
+    from errors import StateUnavailable
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+    store = RedisLinkStore(RedisState(f"redis://127.0.0.1:{port}/0", prefix="gone", timeout=0.5))
+    with pytest.raises(StateUnavailable):
+        store.click(secret_digest("secret-1"), 0.0)
+    with pytest.raises(StateUnavailable):  # a pipeline too
+        store.owner_links("org-a", 0.0)
