@@ -191,3 +191,16 @@ class MemoryLinkStore:
             return False
         del self.due[reminder.link.digest]
         return True
+
+
+def open_link_store(state, state_dir: str) -> LinkStore:
+    """The link store beside the app's shared state: Redis's structures with Redis, else STATE_DIR's database."""
+    from state.redis_state import RedisState
+
+    if isinstance(state, RedisState):
+        from links.store_redis import RedisLinkStore
+
+        return RedisLinkStore(state)
+    from links.store_sqlite import SqliteLinkStore
+
+    return SqliteLinkStore(state_dir)

@@ -276,3 +276,12 @@ def test_an_unreachable_redis_is_a_state_unavailable_not_a_redis_error():
         store.click(secret_digest("secret-1"), 0.0)
     with pytest.raises(StateUnavailable):  # a pipeline too
         store.owner_links("org-a", 0.0)
+
+
+def test_the_store_follows_the_shared_state(backends, tmp_path):
+    from links.store import open_link_store
+    from state import open_sqlite_state
+
+    folder = str(tmp_path / "state")
+    assert isinstance(open_link_store(open_sqlite_state(folder), folder), SqliteLinkStore)
+    assert isinstance(open_link_store(RedisState(backends.redis_url, prefix="p", timeout=1), folder), RedisLinkStore)
