@@ -44,16 +44,17 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     configure_logging(
-        settings.log_level,
-        secrets=(settings.stackone_api_key, settings.jwt_secret or "", settings.legacy_secret_key or "",
-                 *settings.webhook_secrets, settings.app_webhook_secret or "", settings.admin_token or ""),
-        log_format=settings.log_format,
+        settings.serving.log_level,
+        secrets=(settings.stackone.api_key, settings.login.jwt_secret or "", settings.login.legacy_secret_key or "",
+                 *settings.events.webhook_secrets, settings.events.app_webhook_secret or "",
+                 settings.serving.admin_token or ""),
+        log_format=settings.serving.log_format,
     )
 
     observer = RequestObserver()
-    state = open_state(settings)
-    client = StackOneClient(settings.stackone_api_url, settings.stackone_api_key, timeout=settings.stackone_timeout,
-                            observer=observer, on_wrong_url=wrong_url_recorder(state, settings.stackone_api_url),
+    state = open_state(settings.state)
+    client = StackOneClient(settings.stackone.api_url, settings.stackone.api_key, timeout=settings.stackone.timeout,
+                            observer=observer, on_wrong_url=wrong_url_recorder(state, settings.stackone.api_url),
                             budget=open_budget(settings, state))
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,
@@ -61,9 +62,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         accounts=AccountDirectory(
             client,
             state,
-            account_ttl=settings.account_cache_ttl,
-            connectors_ttl=settings.connectors_cache_ttl,
-            enabled_providers=settings.enabled_providers,
+            account_ttl=settings.stackone.account_cache_ttl,
+            connectors_ttl=settings.stackone.connectors_cache_ttl,
+            enabled_providers=settings.stackone.enabled_providers,
         ),
         resolver=build_resolver(settings),
         state=state,
@@ -72,7 +73,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     tell_the_logs()
     register_problem_handlers(app)
     init_access_log(app)
-    init_deadline(app, settings.request_deadline, trust_proxy=settings.trusted_proxy_count > 0)
+    init_deadline(app, settings.stackone.request_deadline, trust_proxy=settings.serving.trusted_proxy_count > 0)
     init_framing(app)
     init_metrics(app, settings, observer.listeners)
     init_cross_origin(app, settings)
@@ -94,10 +95,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     register_cli(app)
     init_owner_limit(app, settings, outage=getattr(state, "outage", None))
-    if settings.trusted_proxy_count:
+    if settings.serving.trusted_proxy_count:
         # Behind a load balancer or nginx: the client's address, scheme and host from X-Forwarded-*, trusting
         # exactly that many hops (the access log, the rate limit's diagnostics and the origin check see them).
-        n = settings.trusted_proxy_count
+        n = settings.serving.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     return app
 

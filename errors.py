@@ -1,8 +1,15 @@
-"""The service's own error type: every refusal carries its HTTP status, a stable code and a safe message."""
+"""Every error the service answers on purpose, in one place: each carries its HTTP status, a stable code and a safe
+message (contract/ and docs/api.md's problem table list these codes)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# werkzeug's own errors (an unknown path, a wrong method), answered as problems with these codes.
+HTTP_CODES = {
+    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+    415: "unsupported_media_type", 429: "too_many_requests",
+}
 
 
 class ServiceError(Exception):
@@ -20,6 +27,15 @@ class ServiceError(Exception):
         self.headers = headers or {}
 
 
+# Before the request is read: the queue it waited in, the login, the page it came from, the owner's share.
+class ServiceBusy(ServiceError):
+    """The request waited in a queue (the proxy's, the listen backlog) until its REQUEST_DEADLINE was spent."""
+
+    status = 503
+    code = "service_busy"
+    title = "Service busy"
+
+
 class Unauthorized(ServiceError):
     """No identity, a bad signature, an expired token or a missing owner claim."""
 
@@ -28,73 +44,23 @@ class Unauthorized(ServiceError):
     title = "Unauthorized"
 
 
-class OwnerFieldsForbidden(ServiceError):
-    """The client tried to name the account owner, which only the login may do."""
+class OriginNotAllowed(ServiceError):
+    """A state-changing request carrying the ambient session cookie came from a page we do not trust."""
 
-    status = 400
-    code = "owner_fields_forbidden"
-    title = "Owner fields are not accepted"
-
-
-class InvalidJSON(ServiceError):
-    """The body is not well-formed JSON, or not a JSON object."""
-
-    status = 400
-    code = "invalid_json"
-    title = "Invalid JSON body"
+    status = 403
+    code = "origin_not_allowed"
+    title = "Origin not allowed"
 
 
-class UnsupportedMediaType(ServiceError):
-    """The body is not declared as JSON."""
+class RateLimited(ServiceError):
+    """The owner has used its share of StackOne calls for now (OWNER_RATE_LIMIT, or its status polls' budget)."""
 
-    status = 415
-    code = "unsupported_media_type"
-    title = "Unsupported media type"
-
-
-class InvalidRequest(ServiceError):
-    """Field-level validation errors (422), with the errors per field."""
-
-    status = 422
-    code = "validation_error"
-    title = "Validation failed"
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
 
 
-class WebhookUnavailable(ServiceError):
-    """Webhooks cannot be verified because no signing secret is configured."""
-
-    status = 503
-    code = "webhooks_not_configured"
-    title = "Webhooks are not configured"
-
-
-class BadSignature(ServiceError):
-    """A webhook whose signature is missing or does not match any configured secret."""
-
-    status = 401
-    code = "invalid_signature"
-    title = "Invalid webhook signature"
-
-
-class AccountNotFound(ServiceError):
-    """No such account, or someone else's: one answer for both so nothing leaks."""
-
-    status = 404
-    code = "account_not_found"
-    title = "Account not found"
-
-    def __init__(self, detail: str | None = None, **kwargs) -> None:
-        super().__init__(detail or "No such account belongs to your organisation", **kwargs)
-
-
-class ProviderNotEnabled(ServiceError):
-    """The provider is not enabled on the StackOne project."""
-
-    status = 422
-    code = "provider_not_enabled"
-    title = "Provider not enabled"
-
-
+# The body: its framing, its type, its JSON, its fields.
 class InvalidBody(ServiceError):
     """The body's framing is broken (e.g. a malformed chunked encoding), so it cannot be read at all."""
 
@@ -127,6 +93,124 @@ class UnsupportedTransferCoding(ServiceError):
     title = "Transfer coding not supported"
 
 
+class UnsupportedMediaType(ServiceError):
+    """The body is not declared as JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class InvalidJSON(ServiceError):
+    """The body is not well-formed JSON, or not a JSON object."""
+
+    status = 400
+    code = "invalid_json"
+    title = "Invalid JSON body"
+
+
+class OwnerFieldsForbidden(ServiceError):
+    """The client tried to name the account owner, which only the login may do."""
+
+    status = 400
+    code = "owner_fields_forbidden"
+    title = "Owner fields are not accepted"
+
+
+class InvalidRequest(ServiceError):
+    """Field-level validation errors (422), with the errors per field."""
+
+    status = 422
+    code = "validation_error"
+    title = "Validation failed"
+
+
+# The Idempotency-Key header on the minting routes.
+class InvalidIdempotencyKey(ServiceError):
+    """The Idempotency-Key header is empty, too long or has control characters."""
+
+    status = 400
+    code = "invalid_idempotency_key"
+    title = "Invalid Idempotency-Key"
+
+
+class IdempotencyKeyReused(ServiceError):
+    """The key was used with another request body."""
+
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused"
+
+
+class InProgress(ServiceError):
+    """The first request for this key is still being answered."""
+
+    status = 409
+    code = "idempotency_in_progress"
+    title = "A request with this Idempotency-Key is in progress"
+
+
+# The policy's decision (create, update or multiple) and the caps, before StackOne is called.
+class ConflictingFields(ServiceError):
+    """accountId and multiple: true ask for opposite things."""
+
+    status = 422
+    code = "conflicting_fields"
+    title = "Conflicting fields"
+
+
+class ProviderMismatch(ServiceError):
+    """The request names a provider other than the account's."""
+
+    status = 422
+    code = "provider_mismatch"
+    title = "Provider does not match the account"
+
+
+class AccountNotFound(ServiceError):
+    """No such account, or someone else's: one answer for both so nothing leaks."""
+
+    status = 404
+    code = "account_not_found"
+    title = "Account not found"
+
+    def __init__(self, detail: str | None = None, **kwargs) -> None:
+        super().__init__(detail or "No such account belongs to your organisation", **kwargs)
+
+
+class ProviderNotEnabled(ServiceError):
+    """The provider is not enabled on the StackOne project."""
+
+    status = 422
+    code = "provider_not_enabled"
+    title = "Provider not enabled"
+
+
+class DuplicateLabel(ServiceError):
+    """Another account of the same owner and provider already has this label."""
+
+    status = 409
+    code = "duplicate_label"
+    title = "Label already used"
+
+
+class AmbiguousAccount(ServiceError):
+    """Several accounts match; the caller must pick one with accountId (or ask for multiple)."""
+
+    status = 409
+    code = "ambiguous_account"
+    title = "Several accounts match"
+
+
+class AccountLimitReached(ServiceError):
+    """A create or multiple would pass one of ACCOUNT_LIMITS' caps."""
+
+    status = 409
+    code = "account_limit"
+    title = "Account limit reached"
+
+
+# A session minted earlier, asked about again.
 class SessionNotFound(ServiceError):
     """No such connect session for this owner (unknown, expired, or minted for someone else): one answer for all."""
 
@@ -139,6 +223,7 @@ class SessionNotFound(ServiceError):
         super().__init__(detail or "No such session was minted for your organisation", **kwargs)
 
 
+# What every worker shares.
 class StateUnavailable(ServiceError):
     """The shared state (Redis) cannot be reached; what needs it is refused so that it is tried again later."""
 
@@ -147,17 +232,75 @@ class StateUnavailable(ServiceError):
     title = "Shared state unavailable"
 
 
-class ServiceBusy(ServiceError):
-    """The request waited in a queue (the proxy's, the listen backlog) until its REQUEST_DEADLINE was spent."""
+# StackOne's failures: the view never sees a requests exception.
+class StackOneError(ServiceError):
+    """Base of every failure that came from calling StackOne."""
+
+    status = 502
+    code = "upstream_error"
+    title = "StackOne answered with an error"
+
+
+class UpstreamRejected(StackOneError):
+    """StackOne refused the request (400/422); its own `message` is passed on."""
+
+    status = 422
+    code = "upstream_rejected"
+    title = "StackOne rejected the request"
+
+
+class UpstreamAuthFailed(StackOneError):
+    """StackOne refused our API key (401/403): the operator's problem, not the caller's."""
+
+    status = 502
+    code = "upstream_auth_failed"
+    title = "The service could not authenticate to StackOne"
+
+
+class UpstreamBusy(StackOneError):
+    """StackOne is rate limiting or gave up on a slow provider (429/408); try again later."""
 
     status = 503
-    code = "service_busy"
-    title = "Service busy"
+    code = "upstream_busy"
+    title = "StackOne is busy"
 
 
-class RateLimited(ServiceError):
-    """The owner has used its share of StackOne calls for now (OWNER_RATE_LIMIT, or its status polls' budget)."""
+class UpstreamTimeout(StackOneError):
+    """StackOne did not answer within STACKONE_TIMEOUT."""
 
-    status = 429
-    code = "rate_limited"
-    title = "Too many requests"
+    status = 504
+    code = "upstream_timeout"
+    title = "StackOne did not answer in time"
+
+
+class UpstreamUnreachable(StackOneError):
+    """The connection to StackOne was refused or reset."""
+
+    status = 502
+    code = "upstream_unreachable"
+    title = "StackOne could not be reached"
+
+
+class StackOneMisconfigured(StackOneError):
+    """StackOne answered 404 on a route it always serves: STACKONE_API_URL does not point at its API."""
+
+    status = 502
+    code = "stackone_misconfigured"
+    title = "The service's StackOne address is wrong"
+
+
+# StackOne's signed events.
+class WebhookUnavailable(ServiceError):
+    """Webhooks cannot be verified because no signing secret is configured."""
+
+    status = 503
+    code = "webhooks_not_configured"
+    title = "Webhooks are not configured"
+
+
+class BadSignature(ServiceError):
+    """A webhook whose signature is missing or does not match any configured secret."""
+
+    status = 401
+    code = "invalid_signature"
+    title = "Invalid webhook signature"

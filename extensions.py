@@ -16,7 +16,6 @@ from connections.ledger import open_ledger
 from connections.monitor import ConnectionMonitor
 from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
-from identity.owner import owner_key
 from identity.resolver import OwnerResolver
 from ratelimit import OwnerLimit
 from sessions.flow import Minter
@@ -29,6 +28,7 @@ from sessions.status import SessionPolls
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import SharedState
+from state.keys import owner_key
 
 EXTENSION_KEY = "stackone_connect"
 CONFIG_ERROR_KEY = "stackone_connect_config_error"
@@ -48,14 +48,14 @@ class Services:
     def session_settings(self) -> SessionSettings:
         """What every session is minted with, from the settings."""
         settings = self.settings
-        return SessionSettings(metadata=settings.metadata, hub_url=settings.stackone_hub_url,
-                               api_url=settings.stackone_api_url, session_type=settings.session_type,
-                               connector_profiles=settings.connector_profiles)
+        return SessionSettings(metadata=settings.sessions.metadata, hub_url=settings.stackone.hub_url,
+                               api_url=settings.stackone.api_url, session_type=settings.sessions.session_type,
+                               connector_profiles=settings.sessions.connector_profiles)
 
     @functools.cached_property
     def once(self) -> Once:
         """Do-once records in the shared state, sealed with a key derived from the API key."""
-        return Once(self.state, Sealer(self.settings.stackone_api_key, "minted sessions"))
+        return Once(self.state, Sealer(self.settings.stackone.api_key, "minted sessions"))
 
     @functools.cached_property
     def sessions(self) -> SessionService:
@@ -65,22 +65,23 @@ class Services:
         def minter(service: SessionService) -> Minter:
             return Minter(client=self.client, accounts=self.accounts, once=self.once,
                           reservations=Reservations(self.state), session_settings=self.session_settings,
-                          limits=settings.account_limits, reuse_window=settings.session_reuse_window,
-                          sealer=Sealer(settings.stackone_api_key, "held sessions"),
+                          limits=settings.sessions.account_limits, reuse_window=settings.sessions.reuse_window,
+                          sealer=Sealer(settings.stackone.api_key, "held sessions"),
                           still_pending=service.kept_session_pending)
 
+        sending = bool(settings.events.app_webhook_url)
         return SessionService(client=self.client, accounts=self.accounts, state=self.state, polls=self.polls,
-                              minter=minter, monitor=lambda: self.connections if settings.app_webhook_url else None,
-                              stackone_timeout=settings.stackone_timeout)
+                              minter=minter, monitor=lambda: self.connections if sending else None,
+                              stackone_timeout=settings.stackone.timeout)
 
     @functools.cached_property
     def polls(self) -> SessionPolls:
         """Session outcomes kept for polling pages; StackOne asked within the owners' poll budget."""
         settings = self.settings
         budget = None
-        if settings.owner_status_rate_limit:
+        if settings.serving.owner_status_rate_limit:
             limit = OwnerLimit(settings, getattr(self.state, "outage", None),
-                               rules=settings.owner_status_rate_limit, scope="status")
+                               rules=settings.serving.owner_status_rate_limit, scope="status")
             budget = lambda owner_id: limit.take(owner_key(owner_id))  # noqa: E731 - one line, kept beside its limit
         client = self.client
 
@@ -96,20 +97,20 @@ class Services:
     def connections(self) -> ConnectionMonitor:
         """Each account's applied state and the events its changes make."""
         return ConnectionMonitor(open_ledger(self.state, self.settings), client=self.client,
-                                 sending=bool(self.settings.app_webhook_url),
-                                 reminder_seconds=self.settings.reconnect_reminder)
+                                 sending=bool(self.settings.events.app_webhook_url),
+                                 reminder_seconds=self.settings.events.reconnect_reminder)
 
     @functools.cached_property
     def app_sender(self) -> AppWebhookSender | None:
         """The signed sender to APP_WEBHOOK_URL, or None when unset."""
-        settings = self.settings
-        return AppWebhookSender(settings.app_webhook_url, settings.app_webhook_secret,
-                                time_limit=settings.app_webhook_timeout) if settings.app_webhook_url else None
+        events = self.settings.events
+        return AppWebhookSender(events.app_webhook_url, events.app_webhook_secret,
+                                time_limit=events.app_webhook_timeout) if events.app_webhook_url else None
 
     @functools.cached_property
     def endpoint_pause(self) -> EndpointPause | None:
         """Whether delivery to APP_WEBHOOK_URL is paused (it answered 410 Gone), or None when it is unset."""
-        url = self.settings.app_webhook_url
+        url = self.settings.events.app_webhook_url
         return EndpointPause(self.state, url) if url else None
 
     def run_due(self, now: float | None = None, *, passes: bool = False) -> dict[str, int]:
@@ -120,13 +121,13 @@ class Services:
         settings = self.settings
         work = DueWork(self.connections, self.app_sender, self.endpoint_pause,
                        lambda owner, request: self.sessions.open_session(owner, request, ignore_limits=True, live=True),
-                       self.client, settings.app_webhook_timeout, settings.request_deadline,
-                       settings.reconcile_interval)
+                       self.client, settings.events.app_webhook_timeout, settings.stackone.request_deadline,
+                       settings.events.reconcile_interval)
         return work.run(time.time() if now is None else now, passes)
 
     def schedule_reconcile(self, now: float) -> None:
         """Put the reconcile pass in the due index unless it is there."""
-        schedule_reconcile(self.connections.ledger, self.settings.reconcile_interval, now)
+        schedule_reconcile(self.connections.ledger, self.settings.events.reconcile_interval, now)
 
 
 def services() -> Services:

@@ -13,8 +13,8 @@ from limits.strategies import MovingWindowRateLimiter
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config import DEFAULT_OWNER_RATE_LIMIT  # noqa: E402
-from identity.owner import owner_key  # noqa: E402
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage  # noqa: E402
+from state.keys import owner_key  # noqa: E402
 
 OWNERS = int(os.environ.get("BENCH_LIMIT_OWNERS", "50000"))
 HITS = int(os.environ.get("BENCH_LIMIT_HITS", "1"))  # requests per owner within the hour

@@ -10,12 +10,10 @@ from flask import Flask
 from marshmallow import ValidationError
 
 from config import CATEGORIES
-from errors import ServiceError
+from errors import AccountLimitReached, AmbiguousAccount, ServiceError
 from extensions import services
 from identity.owner import Owner
 from logs.audit import audit
-from policy.caps import AccountLimitReached
-from policy.refusals import AmbiguousAccount
 from schemas.session_request import AuthLinkRequestSchema
 
 

@@ -5,7 +5,6 @@ whatever the number of owners and accounts."""
 from __future__ import annotations
 
 import logging
-import os
 import random
 import threading
 import time
@@ -16,15 +15,15 @@ from errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TICK_SECONDS = 2.0
 WARN_EVERY = 60.0
 RECONCILE = "reconcile"  # the reconcile pass's entry in the due index
 
 
-def start(tick: Callable[[], object], schedule: Callable[[float], None]) -> threading.Thread:
-    """Start the background loop (a greenlet under gevent): `schedule(now)` once, then `tick()` every
-    CONNECTIONS_SWEEP_SECONDS or so (the composition root passes Services.schedule_reconcile and run_due)."""
-    thread = threading.Thread(target=_loop, args=(tick, schedule), name="connections-background", daemon=True)
+def start(tick: Callable[[], object], schedule: Callable[[float], None], seconds: float) -> threading.Thread:
+    """Start the background loop (a greenlet under gevent): `schedule(now)` once, then `tick()` every `seconds` or so
+    (CONNECTIONS_SWEEP_SECONDS; the composition root passes Services.schedule_reconcile and run_due)."""
+    thread = threading.Thread(target=_loop, args=(tick, schedule, seconds), name="connections-background",
+                              daemon=True)
     thread.start()
     return thread
 
@@ -36,8 +35,7 @@ def schedule_reconcile(ledger: Ledger, interval: float, now: float) -> None:
         ledger.ensure(PASS, RECONCILE, now + interval * random.uniform(0.1, 1.0))
 
 
-def _loop(tick: Callable[[], object], schedule: Callable[[float], None]) -> None:
-    seconds = float(os.environ.get("CONNECTIONS_SWEEP_SECONDS") or DEFAULT_TICK_SECONDS)
+def _loop(tick: Callable[[], object], schedule: Callable[[float], None], seconds: float) -> None:
     last_warning, scheduled = 0.0, False
     while True:
         time.sleep(seconds * random.uniform(0.8, 1.2))  # workers and hosts drift apart rather than tick in step

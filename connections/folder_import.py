@@ -5,7 +5,6 @@ queued; a broken account's reminder is due as it would have been."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -13,16 +12,14 @@ import time
 from typing import Any
 
 from connections.ledger import Ledger
-from identity.owner import owner_key
+from state import keys
 
 log = logging.getLogger(__name__)
 
-DONE = "ledger-imported-from-files"  # a marker file in STATE_DIR: the import ran to its end
-
 
 def _stored(folder: str, key: str) -> Any | None:
-    # The folder's layout: sha256(key).json holding {"value": ..., "expires": epoch seconds or null}.
-    path = os.path.join(folder, hashlib.sha256(key.encode()).hexdigest() + ".json")
+    # The folder's layout: a file per key (keys.old_file) holding {"value": ..., "expires": epoch seconds or null}.
+    path = os.path.join(folder, keys.old_file(key))
     try:
         with open(path, "rb") as handle:
             entry = json.loads(handle.read())
@@ -38,7 +35,7 @@ def _stored(folder: str, key: str) -> Any | None:
 
 def import_folder(folder: str, ledger: Ledger, reminder_seconds: float | None = None) -> dict[str, int]:
     """Import the old folder's accounts and queued events (once; a marker file says it is done)."""
-    marker = os.path.join(folder, DONE)
+    marker = os.path.join(folder, keys.LEDGER_IMPORTED)  # a file: the import ran to its end
     if os.path.exists(marker):
         return {}
     counts = import_old(lambda key: _stored(folder, key), ledger, reminder_seconds)
@@ -49,28 +46,29 @@ def import_folder(folder: str, ledger: Ledger, reminder_seconds: float | None = 
 
 def import_redis(state, ledger: Ledger, reminder_seconds: float | None = None) -> dict[str, int]:
     """Import the fleet's old Redis keys (once: the first worker to take a marker key does it)."""
-    if not state.add(DONE, 1, ttl=30 * 24 * 3600):  # the old keys lived 30 days at most, as does the marker
+    # The old keys lived 30 days at most, as does the marker.
+    if not state.add(keys.LEDGER_IMPORTED, 1, ttl=30 * 24 * 3600):
         return {}
     try:
         return import_old(state.get, ledger, reminder_seconds)
     except Exception:
-        state.delete(DONE)  # tried again at the next start
+        state.delete(keys.LEDGER_IMPORTED)  # tried again at the next start
         raise
 
 
 def import_old(get, ledger: Ledger, reminder_seconds: float | None) -> dict[str, int]:
     """Import what `get(key)` reads of the old keys into the ledger; returns the counts."""
     counts = {"accounts": 0, "events": 0}
-    owners = get("conn-owners")
+    owners = get(keys.OLD_OWNERS)
     queued: dict[str, list[dict[str, Any]]] = {}
-    for event_id in get("outbox-index") or []:
-        entry = get(f"outbox:{event_id}")
+    for event_id in get(keys.OLD_OUTBOX_INDEX) or []:
+        entry = get(keys.old_outbox(event_id))
         if isinstance(entry, dict) and isinstance(entry.get("event"), dict):
             event = entry["event"]
             queued.setdefault(str((event.get("data") or {}).get("accountId")), []).append(event)
     for owner in owners if isinstance(owners, list) else []:
-        for account_id in get(f"conn-owner:{owner_key(str(owner))}") or []:
-            record = get("conn:" + hashlib.sha256(str(account_id).encode()).hexdigest())
+        for account_id in get(keys.old_owner_accounts(str(owner))) or []:
+            record = get(keys.old_account(str(account_id)))
             if not isinstance(record, dict):
                 continue
             events = queued.pop(str(account_id), [])

@@ -204,7 +204,7 @@ def open_ledger(state, settings) -> Ledger:
     from connections.folder_import import import_folder, import_redis
     from state.redis_state import RedisState
 
-    reminder = settings.reconnect_reminder if settings.app_webhook_url else None
+    reminder = settings.events.reconnect_reminder if settings.events.app_webhook_url else None
     if isinstance(state, RedisState):
         from connections.ledger_redis import RedisLedger
 
@@ -213,6 +213,6 @@ def open_ledger(state, settings) -> Ledger:
         return ledger
     from connections.ledger_sqlite import SqliteLedger
 
-    ledger = SqliteLedger(settings.state_dir)
-    import_folder(settings.state_dir, ledger, reminder)
+    ledger = SqliteLedger(settings.state.state_dir)
+    import_folder(settings.state.state_dir, ledger, reminder)
     return ledger

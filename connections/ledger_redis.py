@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
-from identity.owner import owner_key
+from state import keys
 from state.redis_state import RecentFailure, RedisState
 
 # KEYS: record, new owner's set, previous owner's set, known set, due:new, due:remind, then one per event.
@@ -79,17 +79,16 @@ class RedisLedger:
     def __init__(self, state: RedisState) -> None:
         self._state = state
         self._redis = state.client
-        self._base = f"{state.prefix}{{conn}}:"
         self._write = self._redis.register_script(WRITE)
         self._claim = self._redis.register_script(CLAIM)
         self._retry = self._redis.register_script(RETRY_SCRIPT)
 
     def _key(self, *parts: str) -> str:
-        return self._base + ":".join(parts)
+        return keys.ledger(self._state.prefix, *parts)
 
     def _owner_set(self, record: dict[str, Any] | None) -> str:
         owner = (record or {}).get("owner_id")
-        return self._key("owner", owner_key(owner) if owner else "-")
+        return self._key("owner", keys.owner_key(owner) if owner else "-")
 
     def _run(self, call, *args, **kwargs):
         if self._state.outage.ongoing():
@@ -120,7 +119,7 @@ class RedisLedger:
 
     def owner_accounts(self, owner_id: str) -> list[str]:
         """As Ledger.owner_accounts: one SMEMBERS."""
-        members = self._run(self._redis.smembers, self._key("owner", owner_key(owner_id)))
+        members = self._run(self._redis.smembers, self._key("owner", keys.owner_key(owner_id)))
         return sorted(m.decode() for m in members)
 
     def known_accounts(self) -> Iterator[str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
-from identity.owner import owner_key
+from state.keys import owner_key
 from state.sqlite_db import open_database
 
 SCHEMA = (

@@ -3,7 +3,6 @@ into one event for the customer's app; remind while an account stays broken."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from domain.times import iso_utc, parse_iso
 from errors import ServiceBusy
 from metrics import record_account_change
 from stackone.client import StackOneClient
+from state.keys import digest
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class ConnectionMonitor:
             data["reminder"] = reminder
             data["reconnect"] = None  # minted when sent, so every try carries a link that works
         # The same change always makes the same id: a duplicate delivery carries the same webhook-id.
-        event_id = "evt_" + hashlib.sha256(f"{account_id}\n{step}\n{kind}".encode()).hexdigest()[:32]
+        event_id = "evt_" + digest(account_id, step, kind)[:32]
         stamp = iso_utc(self._clock())
         # Not in `data`: who the reconnect link is minted for (owner name, origin_username), as StackOne recorded it.
         return {"id": event_id, "type": kind, "timestamp": stamp, "data": data,

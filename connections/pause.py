@@ -9,11 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from domain.times import iso_utc
-from state import SharedState
+from state import SharedState, keys
 
 log = logging.getLogger(__name__)
 
-KEY = "events-endpoint-paused"
 # As long as Redis keeps any key here (state.redis_state.LONGEST_TTL) and as long as the outbox keeps an event: a
 # pause forgotten for a month lapses, and the next 410 pauses delivery again (nothing is lost meanwhile).
 PAUSE_TTL = 30 * 24 * 3600
@@ -35,12 +34,12 @@ class EndpointPause:
 
     def paused(self) -> dict[str, Any] | None:
         """The pause record (`since`, `status`), or None while delivery runs."""
-        value = self._state.get(KEY)
+        value = self._state.get(keys.ENDPOINT_PAUSED)
         return value if isinstance(value, dict) else None
 
     def pause(self, status: int, held: int) -> bool:
         """Record the pause (the first worker to see a 410 says so); False if it was paused already."""
-        if not self._state.add(KEY, {"since": time.time(), "status": status}, ttl=PAUSE_TTL):
+        if not self._state.add(keys.ENDPOINT_PAUSED, {"since": time.time(), "status": status}, ttl=PAUSE_TTL):
             return False
         log.error("APP_WEBHOOK_URL (%s) answered %d Gone: delivery paused, %d events held in the queue until an "
                   "operator runs resume-events", self._origin, status, held)
@@ -49,7 +48,7 @@ class EndpointPause:
     def resume(self) -> bool:
         """Clear the pause; True if delivery was paused."""
         was = self.paused() is not None
-        self._state.delete(KEY)
+        self._state.delete(keys.ENDPOINT_PAUSED)
         if was:
             log.warning("delivery to APP_WEBHOOK_URL (%s) resumed by the operator", self._origin)
         return was

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, jsonify
 
 from config import Settings
+from errors import (
+    HTTP_CODES,
+    AccountLimitReached,
+    AccountNotFound,
+    AmbiguousAccount,
+    BadSignature,
+    BodyTimeout,
+    ConflictingFields,
+    DuplicateLabel,
+    IdempotencyKeyReused,
+    InProgress,
+    InvalidBody,
+    InvalidIdempotencyKey,
+    InvalidJSON,
+    InvalidRequest,
+    OriginNotAllowed,
+    OwnerFieldsForbidden,
+    PayloadTooLarge,
+    ProviderMismatch,
+    ProviderNotEnabled,
+    RateLimited,
+    ServiceBusy,
+    ServiceError,
+    SessionNotFound,
+    StackOneError,
+    StackOneMisconfigured,
+    StateUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    UpstreamAuthFailed,
+    UpstreamBusy,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnreachable,
+    WebhookUnavailable,
+)
 from schemas import answers
 from schemas.offboard import OffboardAnswerSchema, OffboardRequestSchema
 from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequestSchema, SessionStatusRequestSchema
@@ -14,31 +52,39 @@ from schemas.session_request import AuthLinkRequestSchema, ConnectSessionRequest
 bp = Blueprint("contract", __name__)
 EXTENSION = "stackone_connect_openapi"
 
-# Problem codes each kind of route may answer, by status (docs/api.md's errors table, per operation).
+# The problems each kind of route may answer (docs/api.md's errors table, per operation): errors.py's classes, so
+# each status and code is read from there.
 # A request that waited in a queue past its REQUEST_DEADLINE (serving.deadline) is refused before its login is read.
-LOGIN = {401: ["unauthorized"], 403: ["origin_not_allowed"], 429: ["rate_limited"], 503: ["service_busy"]}
-BODY = {400: ["invalid_json", "invalid_body", "owner_fields_forbidden"], 408: ["request_timeout"],
-        413: ["payload_too_large"], 415: ["unsupported_media_type"], 422: ["validation_error"]}
-UPSTREAM = {502: ["upstream_error", "upstream_unreachable", "upstream_auth_failed", "stackone_misconfigured"],
-            503: ["upstream_busy"], 504: ["upstream_timeout"]}
+LOGIN = (Unauthorized, OriginNotAllowed, RateLimited, ServiceBusy)
+BODY = (InvalidJSON, InvalidBody, OwnerFieldsForbidden, BodyTimeout, PayloadTooLarge, UnsupportedMediaType,
+        InvalidRequest)
+UPSTREAM = (StackOneError, UpstreamUnreachable, UpstreamAuthFailed, StackOneMisconfigured, UpstreamBusy,
+            UpstreamTimeout)
 # Minting only: the Idempotency-Key header, the caps, and the owner's lock under which caps are checked.
-MINTING = {400: ["invalid_idempotency_key"], 409: ["idempotency_in_progress", "account_limit"],
-           422: ["idempotency_key_reused"], 503: ["state_unavailable", "service_busy"]}
+MINTING = (InvalidIdempotencyKey, InProgress, AccountLimitReached, IdempotencyKeyReused, StateUnavailable,
+           ServiceBusy)
 IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
                    "description": "Optional. The same key with the same body gets the first answer again, with one "
                                   "StackOne call (kept 24 h, scoped to the owner); another body is a 422.",
                    # 1 to 255 characters, none of them control characters (the draft's sf-string form is accepted).
                    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}}
-POLICY = {404: ["account_not_found"], 409: ["ambiguous_account", "duplicate_label"],
-          422: ["validation_error", "conflicting_fields", "provider_mismatch", "provider_not_enabled",
-                "upstream_rejected"]}
+POLICY = (AccountNotFound, AmbiguousAccount, DuplicateLabel, InvalidRequest, ConflictingFields, ProviderMismatch,
+          ProviderNotEnabled, UpstreamRejected)
 
 
-def _merge(*tables: dict[int, list[str]]) -> dict[int, list[str]]:
+# werkzeug's 404, not a ServiceError: an operator's route that is not there.
+NOT_FOUND = (404, HTTP_CODES[404])
+
+
+def _merge(*groups: Iterable[type[ServiceError] | tuple[int, str]]) -> dict[int, list[str]]:
+    """The groups' codes by status (ascending), each once, in the order given."""
     merged: dict[int, list[str]] = {}
-    for table in tables:
-        for status, codes in table.items():
-            merged.setdefault(status, []).extend(c for c in codes if c not in merged.get(status, []))
+    for group in groups:
+        for problem in group:
+            status, code = problem if isinstance(problem, tuple) else (problem.status, problem.code)
+            codes = merged.setdefault(status, [])
+            if code not in codes:
+                codes.append(code)
     return dict(sorted(merged.items()))
 
 
@@ -51,27 +97,26 @@ OPERATIONS = [
      _merge(LOGIN, BODY, POLICY, MINTING, UPSTREAM)),
     ("/stackone_connect_sessions/status", "post", "How a session the caller minted went",
      SessionStatusRequestSchema, None, (200, answers.SessionStatusAnswerSchema),
-     _merge(LOGIN, BODY, {404: ["session_not_found"]}, UPSTREAM)),
+     _merge(LOGIN, BODY, (SessionNotFound,), UPSTREAM)),
     ("/stackone_connect_sessions/release", "post",
      "The page closed the hub without connecting: free the place its session holds under ACCOUNT_LIMITS",
      SessionStatusRequestSchema, None, (204, None),
-     _merge(LOGIN, BODY, {503: ["state_unavailable", "service_busy"]})),
+     _merge(LOGIN, BODY, (StateUnavailable, ServiceBusy))),
     ("/stackone_accounts", "get", "The caller's own linked accounts, every status",
      None, "accounts", (200, answers.AccountsAnswerSchema),
-     _merge(LOGIN, {400: ["owner_fields_forbidden"], 422: ["validation_error", "provider_not_enabled"]}, UPSTREAM)),
+     _merge(LOGIN, (OwnerFieldsForbidden, InvalidRequest, ProviderNotEnabled), UPSTREAM)),
     ("/stackone_accounts/{account_id}", "delete", "Disconnect one of the caller's accounts",
-     None, None, (204, None), _merge(LOGIN, {400: ["owner_fields_forbidden"], 404: ["account_not_found"]}, UPSTREAM)),
+     None, None, (204, None), _merge(LOGIN, (OwnerFieldsForbidden, AccountNotFound), UPSTREAM)),
     ("/stackone_providers", "get", "The providers a page may offer",
      None, "none", (200, answers.ProvidersAnswerSchema),
-     _merge(LOGIN, {400: ["owner_fields_forbidden"], 422: ["validation_error"]}, UPSTREAM)),
+     _merge(LOGIN, (OwnerFieldsForbidden, InvalidRequest), UPSTREAM)),
     ("/stackone_webhooks", "post", "StackOne's signed account events",
      None, None, (200, answers.WebhookAnswerSchema),
-     {400: ["invalid_json", "invalid_body"], 401: ["invalid_signature"], 408: ["request_timeout"],
-      413: ["payload_too_large"], 503: ["webhooks_not_configured", "state_unavailable", "service_busy"]}),
+     _merge((InvalidJSON, InvalidBody, BadSignature, BodyTimeout, PayloadTooLarge, WebhookUnavailable,
+             StateUnavailable, ServiceBusy))),
     ("/admin/offboard", "post", "Operators: delete every StackOne account of one owner (ADMIN_TOKEN)",
      OffboardRequestSchema, None, (200, OffboardAnswerSchema),
-     _merge(BODY, {401: ["unauthorized"], 404: ["not_found"], 503: ["service_busy", "state_unavailable"]},
-            UPSTREAM)),
+     _merge(BODY, (Unauthorized, NOT_FOUND, ServiceBusy, StateUnavailable), UPSTREAM)),
     ("/healthz", "get", "Liveness", None, None, (200, answers.HealthAnswerSchema), {}),
     ("/readyz", "get", "Readiness (the shared state answers)", None, None, (200, answers.ReadyAnswerSchema), {}),
 ]
@@ -82,16 +127,16 @@ def build_document(settings: Settings) -> dict:
     spec = APISpec(title="stackone-connect-backend", version="1.0.0", openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Connect Session tokens and Auth Links with the owner set by the server."})
-    if settings.owner_auth == "flask-session":
+    if settings.login.owner_auth == "flask-session":
         spec.components.security_scheme("login", {"type": "apiKey", "in": "cookie",
-                                                  "name": settings.legacy_session_cookie})
+                                                  "name": settings.login.legacy_session_cookie})
     else:
         spec.components.security_scheme("login", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=answers.ProblemSchema)
     spec.components.security_scheme("admin", {"type": "http", "scheme": "bearer",
                                               "description": "The operator's ADMIN_TOKEN, never an owner's login"})
     for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
-        if path.startswith("/admin/") and not settings.admin_token:
+        if path.startswith("/admin/") and not settings.serving.admin_token:
             continue  # without ADMIN_TOKEN the operator's route is a 404: not part of this deployment's contract
         operation: dict = {"summary": summary, "responses": {}}
         if path.startswith("/stackone_") and path != "/stackone_webhooks":
@@ -141,11 +186,11 @@ def _cross_field_rules(document: dict, settings: Settings) -> None:
             {"required": ["category", "categories"],
              "properties": {"category": {"type": "string"}, "categories": {"type": "array"}}},
         ]}
-        if settings.enabled_providers:
-            schemas[name]["properties"]["provider"]["enum"] = [*sorted(settings.enabled_providers), None]
-    if settings.enabled_providers:
+        if settings.stackone.enabled_providers:
+            schemas[name]["properties"]["provider"]["enum"] = [*sorted(settings.stackone.enabled_providers), None]
+    if settings.stackone.enabled_providers:
         query = document["paths"]["/stackone_accounts"]["get"]["parameters"][0]["schema"]
-        query["enum"] = sorted(settings.enabled_providers)
+        query["enum"] = sorted(settings.stackone.enabled_providers)
 
 
 @bp.get("/openapi.json")

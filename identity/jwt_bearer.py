@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import jwt
 
-from config import Settings
+from config import LoginSettings
 from errors import Unauthorized
 from identity.keys import verification_key
 from identity.owner import Owner, owner_from_claims
@@ -20,7 +20,7 @@ log = logging.getLogger("identity")
 class JWTOwnerResolver:
     """Verifies the bearer token's signature, expiry and optional issuer/audience, then reads the owner."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LoginSettings) -> None:
         self._key, self._algorithms = verification_key(settings)
         self._settings = settings
         # A page sends the same login token with every call: verify each token once, then only re-check its expiry.

@@ -7,10 +7,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from config import ConfigError, Settings
+from config import ConfigError, LoginSettings
 
 
-def verification_key(settings: Settings) -> tuple[Any, list[str]]:
+def verification_key(settings: LoginSettings) -> tuple[Any, list[str]]:
     """(key, [algorithm]): the PEM public key as RS256 or ES256, else the shared secret as HS256."""
     if not settings.jwt_public_key:
         return settings.jwt_secret, ["HS256"]

@@ -7,7 +7,7 @@ import logging
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from config import Settings
+from config import LoginSettings
 from errors import Unauthorized
 from identity.owner import Owner, owner_from_claims
 
@@ -17,7 +17,7 @@ log = logging.getLogger("identity")
 class FlaskSessionOwnerResolver:
     """Reads the legacy app's `session` cookie with its SECRET_KEY, using Flask's own salt and serializer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LoginSettings) -> None:
         flask_way = SecureCookieSessionInterface
         self._serializer = URLSafeTimedSerializer(
             # As Flask 3.1 does with SECRET_KEY_FALLBACKS: every key verifies, the last (current) one signs.

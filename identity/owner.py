@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,11 +19,6 @@ class Owner:
     id: str
     name: str
     username: str | None = None
-
-
-def owner_key(owner_id: str) -> str:
-    """The owner id as it may appear in a shared-state key: hashed, so ids never reach the store's key space."""
-    return hashlib.sha256(owner_id.encode()).hexdigest()
 
 
 def _text(value: Any) -> str | None:

@@ -24,17 +24,18 @@ class NoLogin:
 
 
 def build_resolver(settings: Settings) -> OwnerResolver:
-    """Return the resolver for settings.owner_auth."""
-    if not settings.owner_auth:
+    """Return the resolver for settings.login.owner_auth."""
+    login = settings.login
+    if not login.owner_auth:
         return NoLogin()
-    if settings.owner_auth == "jwt":
+    if login.owner_auth == "jwt":
         from identity.jwt_bearer import JWTOwnerResolver
 
-        return JWTOwnerResolver(settings)
-    if settings.legacy_session_backend == "redis":
+        return JWTOwnerResolver(login)
+    if login.legacy_session_backend == "redis":
         from identity.server_session import FlaskSessionRedisResolver
 
-        return FlaskSessionRedisResolver(settings)
+        return FlaskSessionRedisResolver(login, settings.state.redis_timeout)
     from identity.legacy_session import FlaskSessionOwnerResolver
 
-    return FlaskSessionOwnerResolver(settings)
+    return FlaskSessionOwnerResolver(login)

@@ -14,7 +14,7 @@ import msgspec
 import redis
 from itsdangerous import BadSignature, Signer
 
-from config import Settings
+from config import LoginSettings
 from errors import StateUnavailable, Unauthorized
 from identity.owner import Owner, owner_from_claims
 
@@ -25,10 +25,10 @@ REFUSED = "The session cookie is not valid or has expired"
 class FlaskSessionRedisResolver:
     """Reads the session id from the legacy app's cookie and the session from its Flask-Session Redis."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LoginSettings, redis_timeout: float) -> None:
         self._settings = settings
-        self._redis = redis.Redis.from_url(settings.legacy_session_redis_url, socket_timeout=settings.redis_timeout,
-                                           socket_connect_timeout=settings.redis_timeout)
+        self._redis = redis.Redis.from_url(settings.legacy_session_redis_url, socket_timeout=redis_timeout,
+                                           socket_connect_timeout=redis_timeout)
         self._decode = msgspec.msgpack.Decoder().decode
         self._signer = Signer([*settings.legacy_secret_key_fallbacks, settings.legacy_secret_key],
                               salt="flask-session", key_derivation="hmac") if settings.legacy_session_use_signer \

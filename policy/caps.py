@@ -15,7 +15,7 @@ from typing import Any
 from domain.accounts import Account
 from domain.limits import TOTAL, AccountLimits
 from domain.times import iso_utc
-from errors import ServiceError
+from errors import AccountLimitReached
 from policy.types import Action, Decision
 
 
@@ -67,14 +67,6 @@ class Reservation:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-class AccountLimitReached(ServiceError):
-    """A create or multiple would pass one of ACCOUNT_LIMITS' caps."""
-
-    status = 409
-    code = "account_limit"
-    title = "Account limit reached"
 
 
 def still_pending(reservations: Iterable[Reservation], accounts: Iterable[Account], now: float

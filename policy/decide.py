@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from errors import AccountNotFound, ProviderNotEnabled
+from errors import (
+    AccountNotFound,
+    AmbiguousAccount,
+    ConflictingFields,
+    DuplicateLabel,
+    ProviderMismatch,
+    ProviderNotEnabled,
+)
 from identity.owner import Owner
-from policy.refusals import AmbiguousAccount, ConflictingFields, DuplicateLabel, ProviderMismatch
 from policy.types import AccountLookup, Action, Decision, SessionRequest
 
 

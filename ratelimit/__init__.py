@@ -23,6 +23,7 @@ from limits.strategies import MovingWindowRateLimiter
 from config import Settings
 from errors import RateLimited
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
+from state.keys import limits_prefix
 from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,15 @@ class OwnerLimit:
         # Shared with the app's Redis state: a failure either of them saw spares the other its timeout.
         self.outage = outage or Outage()
         self.scope = scope
-        self.rules: list[RateLimitItem] = parse_many(settings.owner_rate_limit if rules is None else rules)
+        self.rules: list[RateLimitItem] = parse_many(settings.serving.owner_rate_limit if rules is None else rules)
         # Also the fallback while Redis is down: counting per process rather than refusing everyone or no one.
         self._local = MovingWindowRateLimiter(SweptMemoryStorage(max_keys=MAX_TRACKED_OWNERS * len(self.rules)))
         self._shared = None
-        if settings.redis_url:
+        shared = settings.state
+        if shared.redis_url:
             self._shared = MovingWindowRateLimiter(storage_from_string(
-                settings.redis_url, key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True,
-                socket_timeout=settings.redis_timeout, socket_connect_timeout=settings.redis_timeout))
+                shared.redis_url, key_prefix=limits_prefix(shared.redis_key_prefix), wrap_exceptions=True,
+                socket_timeout=shared.redis_timeout, socket_connect_timeout=shared.redis_timeout))
 
     def take(self, owner_key: str) -> tuple[RateLimitItem, int] | None:
         """Count one request for the owner: None when allowed, else the rule it broke and the seconds to wait."""

@@ -37,9 +37,10 @@ def load_app() -> Flask:
     app = create_app()
     if "gunicorn.arbiter" in sys.modules:
         svc = app.extensions[EXTENSION_KEY]
-        if svc.settings.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
+        if svc.settings.events.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only
             # In the worker: send events, remind, reconcile on schedule.
-            background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile)
+            background.start(lambda: svc.run_due(passes=True), svc.schedule_reconcile,
+                             svc.settings.events.sweep_seconds)
         _check_redis_duties(app)
     return app
 
@@ -49,7 +50,7 @@ def _check_redis_duties(app: Flask) -> None:
     from extensions import EXTENSION_KEY
 
     settings = app.extensions[EXTENSION_KEY].settings
-    if settings.redis_url:
+    if settings.state.redis_url:
         from state.redis_duties import start_check
 
-        start_check(app.extensions[EXTENSION_KEY].state, settings.redis_url, settings.redis_timeout)
+        start_check(app.extensions[EXTENSION_KEY].state, settings.state.redis_url, settings.state.redis_timeout)

@@ -3,11 +3,10 @@ LOG_FORMAT=json (the default) every line a process of the service writes is one 
 
 from __future__ import annotations
 
-import os
-
 from gunicorn import glogging
 
 from logs.formats import formatter
+from serving.gunicorn_settings import GUNICORN
 
 
 class ServiceLogger(glogging.Logger):
@@ -16,8 +15,7 @@ class ServiceLogger(glogging.Logger):
     def setup(self, cfg):
         """Set up as gunicorn does, then format as LOG_FORMAT says."""
         super().setup(cfg)
-        kind = (os.environ.get("LOG_FORMAT") or "json").strip().lower()
-        if kind != "json":
+        if GUNICORN.log_format != "json":
             return  # gunicorn's own text lines, as before
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:

@@ -10,7 +10,10 @@ import logging
 import os
 import sys
 import time
+from typing import NoReturn
 
+from config import ConfigError, Settings
+from config.serving import GunicornSettings, refusal_format
 from web.listeners import parse_bind, publish_metrics_sockets
 
 # Set by on_starting to the master's pid: wsgi.py's proof that these settings, not gunicorn's defaults, are in force.
@@ -21,7 +24,7 @@ WORKER_CLASS = "serving.worker.ServiceWorker"
 def refusal_line(reason: str) -> str:
     """The one line that says why the service will not start: JSON with LOG_FORMAT=json (the default), else text."""
     text = f"gunicorn: refusing to start: {reason}"
-    if (os.environ.get("LOG_FORMAT") or "json").strip().lower() != "json":
+    if refusal_format() != "json":
         return text
     from logs.formats import utc_timestamp
 
@@ -29,36 +32,40 @@ def refusal_line(reason: str) -> str:
                        "message": text, "request_id": "-"}, separators=(",", ":"))
 
 
-def refuse(reason: str) -> None:
+def refuse(reason: str) -> NoReturn:
     """Stop the master with one line on stderr, before any socket is bound or worker forked."""
     print(refusal_line(reason), file=sys.stderr, flush=True)
     sys.exit(1)
 
 
-def env_int(name: str, default: int, minimum: int = 0) -> int:
-    """An integer setting from the environment; a mistyped one ('5s', 'two') stops start-up naming the variable."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < minimum:
-        refuse(f"{name} must be a whole number of at least {minimum} (got {raw[:40]!r})")
-    return int(raw)
+def read_gunicorn_settings() -> GunicornSettings:
+    """gunicorn's own settings (config/serving.py); a mistyped one ('5s', 'two') stops start-up naming it."""
+    try:
+        return GunicornSettings.from_env()
+    except ConfigError as exc:
+        refuse(exc.format_message())
 
 
-bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
-workers = env_int("WEB_CONCURRENCY", os.cpu_count() or 2, minimum=1)
+# Parsed once, in the master as it reads this file; each worker is forked with it (serving/worker.py reads
+# body_read_timeout, serving/gunicorn_logging.py log_format).
+GUNICORN = read_gunicorn_settings()
+# The service's settings as on_starting parsed them, for the master's later hooks.
+_master_settings: Settings | None = None
+
+bind = [GUNICORN.bind]
+workers = GUNICORN.workers
 # gevent (serving/worker.py): a slow or half-open client holds a greenlet, not one of a handful of threads.
 # Chosen by measurement over gthread (docs/benchmark.md, "Slow clients and the worker model").
 worker_class = WORKER_CLASS
-worker_connections = env_int("GUNICORN_WORKER_CONNECTIONS", 1000, minimum=1)
+worker_connections = GUNICORN.worker_connections
 # Above STACKONE_TIMEOUT times the retries, so a slow StackOne is answered with our 504, not a killed worker.
-timeout = env_int("GUNICORN_TIMEOUT", 60, minimum=1)
-graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+timeout = GUNICORN.timeout
+graceful_timeout = GUNICORN.graceful_timeout
 # Under gevent this also bounds how long a client may take to send its request line and headers.
-keepalive = env_int("GUNICORN_KEEPALIVE", 5)
+keepalive = GUNICORN.keepalive
 # Off by default: the app writes one richer line per request (logger "access": route, owner, action, StackOne
 # time). GUNICORN_ACCESSLOG=- turns gunicorn's own line back on.
-accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+accesslog = GUNICORN.accesslog
 # %(U)s is the path without the query string, so nothing a client puts there reaches the log; control
 # characters in it are escaped by the log filter the app installs on gunicorn's handlers.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)sB %(M)sms rid=%({x-request-id}o)s'
@@ -89,17 +96,17 @@ def with_metrics_bind(binds: list[str], metrics_bind: str | None) -> list[str]:
 
 def on_starting(server):
     """Refuse to start, with one clear line, when the configuration is incomplete; add the metrics listener."""
-    from config import ConfigError
-    from serving.preflight import check_configuration
+    global _master_settings
+    from serving.preflight import checked_settings
 
     try:
-        notes = check_configuration()
+        _master_settings, notes = checked_settings()
     except ConfigError as exc:
         refuse(exc.format_message())
     if server.cfg.worker_class_str != WORKER_CLASS:
         refuse(f"this service runs on its own worker ({WORKER_CLASS}), not {server.cfg.worker_class_str!r}: "
                "drop -k/--worker-class")
-    metrics_bind = os.environ.get("METRICS_BIND", "").strip() or None
+    metrics_bind = master_metrics_bind()
     server.cfg.set("bind", with_metrics_bind(server.cfg.bind, metrics_bind))
     os.environ[SETTINGS_MARKER] = str(os.getpid())
     # Said once by the master, not once per worker.
@@ -112,16 +119,21 @@ def on_starting(server):
 
 def when_ready(server):
     """The listeners are bound: tell the workers (forked next) which socket is the metrics one."""
-    publish_metrics_sockets(server.LISTENERS, os.environ.get("METRICS_BIND", "").strip() or None)
+    publish_metrics_sockets(server.LISTENERS, master_metrics_bind())
+
+
+def master_metrics_bind() -> str | None:
+    """METRICS_BIND as on_starting parsed it (None before it ran, as for a config file that skips it)."""
+    return _master_settings.serving.metrics_bind if _master_settings else None
 
 
 def on_reload(server):
     """A SIGHUP re-reads the command line: say so if that dropped the metrics listener (restart to bring it back)."""
-    metrics_bind = os.environ.get("METRICS_BIND", "").strip()
+    metrics_bind = master_metrics_bind()
     if metrics_bind and not any(getattr(s, "cfg_addr", None) == parse_bind(metrics_bind) for s in server.LISTENERS):
         server.log.warning("METRICS_BIND=%s is not served after this reload: restart gunicorn to serve it",
                            metrics_bind)
-    publish_metrics_sockets(server.LISTENERS, metrics_bind or None)
+    publish_metrics_sockets(server.LISTENERS, metrics_bind)
 
 
 def prepare_metrics_dir():

@@ -9,7 +9,6 @@ fit the body limit as soon as its size line arrives, and stamps each request wit
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import gevent
@@ -20,11 +19,11 @@ from gunicorn.http.body import ChunkedReader
 from gunicorn.workers.ggevent import GeventWorker
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from serving.gunicorn_settings import GUNICORN
 from web.body import MAX_BODY_BYTES
 from web.listeners import LISTENER_KEY, PUBLIC, listener_kind, metrics_socket_names
 from web.problems import PROBLEM_TYPE
 
-DEFAULT_BODY_TIMEOUT = 10.0
 # A closing connection reads off (and drops) at most this much of what the client is still sending.
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
@@ -119,7 +118,7 @@ class ServiceWorker(GeventWorker):
         """Wrap the app: every request body is read within the deadline; the app may ask to close."""
         super().load_wsgi()
         app = self.wsgi
-        seconds = float(os.environ.get("BODY_READ_TIMEOUT") or DEFAULT_BODY_TIMEOUT)
+        seconds = GUNICORN.body_read_timeout  # parsed by the master, inherited by this forked worker
         # The listener each greenlet's current request arrived on (handle_request sets it from the socket).
         current = self._current_listener = gevent.local.local()
         metrics_names = metrics_socket_names()

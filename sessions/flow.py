@@ -7,17 +7,18 @@ import time
 from collections.abc import Callable
 
 from domain.accounts import SessionDetails
-from errors import ServiceBusy, StateUnavailable
-from identity.owner import Owner, owner_key
+from errors import AccountLimitReached, InProgress, ServiceBusy, StateUnavailable
+from identity.owner import Owner
 from policy import Action, Decision, SessionRequest, decide
-from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
+from policy.caps import AccountLimits, Reservation, check_caps, still_pending
 from sessions.mint import IssuedSession, SessionSettings, mint_session, session_outcome
-from sessions.once import InProgress, Once
-from sessions.reservations import Reservations, session_digest
+from sessions.once import Once
+from sessions.reservations import Reservations
 from sessions.reuse import as_record, from_record, half_life_left, just_minted, reuse_key
 from sessions.sealing import Sealer
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
+from state.keys import digest
 
 
 class Minter:
@@ -97,11 +98,10 @@ class Minter:
                           deadline: float | None, ignore_limits: bool) -> IssuedSession:
         if not self._limits or ignore_limits or decision.action is Action.UPDATE:
             return mint_session(owner, request, decision, client=self._client, settings=self._settings)
-        key = owner_key(owner.id)
         # One decision at a time per owner across the fleet: two creates at N-1 cannot both pass.
-        with self._reservations.owner_locked(key, deadline) as lease:
+        with self._reservations.owner_locked(owner.id, deadline) as lease:
             accounts = self._client.list_accounts(owner.id)  # live: the cache may miss an account just made
-            pending = still_pending(self._reservations.held(key), accounts, time.time())
+            pending = still_pending(self._reservations.held(owner.id), accounts, time.time())
             try:
                 check_caps(self._limits, decision, accounts, pending)
             except AccountLimitReached:
@@ -118,13 +118,13 @@ class Minter:
             mine = Reservation(
                 decision.provider, time.time(), issued.expires_at.timestamp(), frozenset(a.id for a in accounts),
                 holder=request.origin_username or owner.username, kind=request.kind,
-                session=session_digest(issued.token), reuse=again,
+                session=digest(issued.token), reuse=again,
                 sealed=self._sealer.seal(json.dumps(as_record(issued)), again))
             # Read again before writing: had the lease lapsed during the mint, another host's reservation written
             # meanwhile is kept beside ours rather than overwritten.
-            latest = self._reservations.held(key)
+            latest = self._reservations.held(owner.id)
             known = {(r.session, r.at) for r in latest}
-            self._reservations.keep(key, latest + [r for r in pending if (r.session, r.at) not in known] + [mine])
+            self._reservations.keep(owner.id, latest + [r for r in pending if (r.session, r.at) not in known] + [mine])
         return issued
 
     def _held_session(self, owner: Owner, decision: Decision, again: str, pending: list[Reservation]
@@ -144,14 +144,14 @@ class Minter:
         True when it held one. The token itself lives on at StackOne until it expires (it cannot be revoked)."""
         if not self._limits:
             return False
-        key, digest = owner_key(owner.id), session_digest(token)
-        with self._reservations.owner_locked(key, deadline):
-            held = self._reservations.held(key)
+        session = digest(token)
+        with self._reservations.owner_locked(owner.id, deadline):
+            held = self._reservations.held(owner.id)
             # A session's place only: a link is sent to someone who may still use it, and holds its place till it ends.
-            freed = [r for r in held if r.session == digest and r.kind == "session"]
+            freed = [r for r in held if r.session == session and r.kind == "session"]
             if not freed:
                 return False  # not this owner's, already consumed or expired: nothing to free, nothing to tell
-            self._reservations.keep(key, [r for r in held if r not in freed])
+            self._reservations.keep(owner.id, [r for r in held if r not in freed])
         for reservation in freed:
             if reservation.reuse:
                 self._once.forget(reservation.reuse)  # a reload must not hand the released session out again

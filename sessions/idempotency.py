@@ -9,30 +9,14 @@ timeout releases the key, so the caller may retry with it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from errors import ServiceError
+from errors import InvalidIdempotencyKey
+from state.keys import digest
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-
-
-class InvalidIdempotencyKey(ServiceError):
-    """The Idempotency-Key header is empty, too long or has control characters."""
-
-    status = 400
-    code = "invalid_idempotency_key"
-    title = "Invalid Idempotency-Key"
-
-
-class IdempotencyKeyReused(ServiceError):
-    """The key was used with another request body."""
-
-    status = 422
-    code = "idempotency_key_reused"
-    title = "Idempotency-Key reused"
 
 
 def parse_key(raw: str | None) -> str | None:
@@ -49,9 +33,4 @@ def parse_key(raw: str | None) -> str | None:
 def fingerprint(route: str, body: dict[str, Any]) -> str:
     """What makes two requests the same: the route and the body's JSON, key order aside."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{route}\n{canonical}".encode()).hexdigest()
-
-
-def record_key(owner_key: str, route: str, key: str) -> str:
-    """The state key: a digest, so neither the owner id nor the caller's key reaches the store's key space."""
-    return "idempotency:" + hashlib.sha256(f"{owner_key}\n{route}\n{key}".encode()).hexdigest()
+    return digest(route, canonical)

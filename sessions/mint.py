@@ -1,4 +1,5 @@
-"""One path from an owner and a validated request to a StackOne session: policy first, then the client."""
+"""The mint itself: the POST /connect_sessions body the policy's decision makes, StackOne's answer as an IssuedSession,
+the link passed on only on StackOne's origins, and a session's outcome read back."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from errors import ServiceError
+from errors import InProgress
 from sessions.sealing import Sealer
 from state import SharedState
 from state.waiting import wait_until
@@ -22,14 +22,6 @@ POLL_SECONDS = 0.05
 # A claim outlives any request that could hold it (REQUEST_DEADLINE is seconds); a host that died mid-mint frees
 # the key after this long.
 CLAIM_TTL = 120
-
-
-class InProgress(ServiceError):
-    """The first request for this key is still being answered."""
-
-    status = 409
-    code = "idempotency_in_progress"
-    title = "A request with this Idempotency-Key is in progress"
 
 
 class DifferentRequest(Exception):

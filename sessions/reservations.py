@@ -3,13 +3,12 @@ reservation (in the shared state, expiring with the session) until the account i
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from policy.caps import Reservation
-from state import SharedState
+from state import SharedState, keys
 from state.lock import Lease, held
 
 
@@ -20,30 +19,25 @@ class Reservations:
         self._state = state
 
     @contextmanager
-    def owner_locked(self, owner_key: str, deadline: float | None) -> Iterator[Lease]:
+    def owner_locked(self, owner_id: str, deadline: float | None) -> Iterator[Lease]:
         """Hold the owner's lock (state.lock: renewed while held) for the block; 503 service_busy if it cannot be had
         before the deadline."""
-        with held(self._state, f"caps-lock:{owner_key}", give_up_at=deadline,
+        with held(self._state, keys.caps_lock(owner_id), give_up_at=deadline,
                   busy="Another request of your organisation is connecting an account; try again shortly") as lease:
             yield lease
 
-    def held(self, owner_key: str) -> list[Reservation]:
+    def held(self, owner_id: str) -> list[Reservation]:
         """The owner's reservations as stored (expired and consumed ones included; policy.caps sorts them)."""
-        stored = self._state.get(f"reservations:{owner_key}")
+        stored = self._state.get(keys.reservations(owner_id))
         items = stored if isinstance(stored, list) else []
         return [r for r in (Reservation.from_dict(item) for item in items) if r is not None]
 
-    def keep(self, owner_key: str, reservations: list[Reservation]) -> None:
+    def keep(self, owner_id: str, reservations: list[Reservation]) -> None:
         """Store the owner's reservations, living as long as the longest of them."""
         now = time.time()
         live = [r for r in reservations if r.until > now]
-        key = f"reservations:{owner_key}"
+        key = keys.reservations(owner_id)
         if not live:
             self._state.delete(key)
             return
         self._state.set(key, [r.as_dict() for r in live], ttl=max(r.until for r in live) - now + 1)
-
-
-def session_digest(token: str) -> str:
-    """What a reservation keeps of its session's token: a digest (the token is a bearer credential)."""
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -9,14 +9,14 @@ another colleague's click must mint a session of their own.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from identity.owner import Owner, owner_key
+from identity.owner import Owner
 from policy import Decision, SessionRequest
 from sessions.mint import IssuedSession
+from state import keys
 
 
 def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:
@@ -24,11 +24,10 @@ def reuse_key(owner: Owner, decision: Decision, request: SessionRequest) -> str:
     and settings every session shares (the owner's id and name, who connects, what, for how long, session or link)."""
     # Both the login's user and the effective origin_username: a colleague naming another in originUsername still
     # holds a key of their own.
-    parts = (owner_key(owner.id), owner.name, owner.username or "", request.origin_username or owner.username or "",
-             request.kind,
-             decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
-             ",".join(sorted(request.categories)), str(request.expires_in))
-    return "reuse:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return keys.reuse(owner.id, owner.name, owner.username or "", request.origin_username or owner.username or "",
+                      request.kind,
+                      decision.action.value, decision.provider or "", decision.account_id or "", request.label or "",
+                      ",".join(sorted(request.categories)), str(request.expires_in))
 
 
 # A session minted this recently cannot have been used to connect yet (the hub takes longer than this to fill in):

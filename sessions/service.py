@@ -6,7 +6,6 @@ action for the access line) from what these return.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from sessions.mint import IssuedSession
 from sessions.status import SessionPolls
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
-from state import SharedState
+from state import SharedState, keys
 
 DEFAULT_SESSION_LIFETIME = SESSION_EXPIRY["default"]
 REUSE_CHECK_SHARE = 1 / 3  # of the deadline left, for asking whether a kept session is unused
@@ -55,7 +54,7 @@ class SessionService:
         # links, an explicit expiresIn) is remembered for the status route, best effort.
         if issued.expires_in != DEFAULT_SESSION_LIFETIME:
             try:
-                self._state.set(_session_key(issued.token), issued.expires_at.timestamp(),
+                self._state.set(keys.session_expiry(issued.token), issued.expires_at.timestamp(),
                                 ttl=issued.expires_in + 3600)
             except StateUnavailable:
                 pass
@@ -102,7 +101,7 @@ class SessionService:
         """How the owner's session went (pending, authenticated, ...): kept, settled by a webhook, or asked."""
         details = self.polls.details(owner.id, token)
         try:
-            recorded = self._state.get(_session_key(token))
+            recorded = self._state.get(keys.session_expiry(token))
         except StateUnavailable:
             recorded = None
         if isinstance(recorded, (int, float)):
@@ -111,8 +110,3 @@ class SessionService:
             created = parse_iso(details.created_at)
             expires_at = created + timedelta(seconds=DEFAULT_SESSION_LIFETIME) if created else None
         return session_status(owner, details, expires_at=expires_at)
-
-
-def _session_key(token: str) -> str:
-    # The token is a bearer credential: only its digest is ever a key.
-    return "session-expiry:" + hashlib.sha256(token.encode()).hexdigest()

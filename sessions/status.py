@@ -9,7 +9,6 @@ outcome is answered from that outcome, and only a token nothing is known of is r
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -19,8 +18,7 @@ from datetime import datetime
 from domain.accounts import SessionDetails
 from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
-from identity.owner import owner_key
-from state import SharedState
+from state import SharedState, keys
 from state.waiting import wait_until
 
 # A pending outcome is answered from the state for this long before StackOne is asked again (the hub and the kit
@@ -36,15 +34,6 @@ WAIT_POLL = 0.05
 # The refusal (rule, seconds to wait) of the owner's poll budget, or None when the poll may ask StackOne.
 Budget = Callable[[str], tuple | None]
 Ask = Callable[[str, str], SessionDetails]
-
-
-def _digest(token: str) -> str:
-    # The token is a bearer credential: only its digest is ever a key.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _created_key(owner_id: str, provider: str) -> str:
-    return f"account-created:{owner_key(owner_id)}:{provider}"
 
 
 @dataclass(frozen=True)
@@ -137,7 +126,7 @@ class SessionPolls:
 
     def _read(self, token: str) -> Kept | None:
         try:
-            value = self.state.get("session-outcome:" + _digest(token))
+            value = self.state.get(keys.session_outcome(token))
         except StateUnavailable:
             return None
         try:
@@ -148,27 +137,27 @@ class SessionPolls:
     def _write(self, token: str, details: SessionDetails, now: float) -> None:
         fresh_until = None if final(details) else now + PENDING_FRESH
         try:
-            self.state.set("session-outcome:" + _digest(token), {"details": asdict(details),
-                                                                 "fresh_until": fresh_until}, ttl=KEEP)
+            self.state.set(keys.session_outcome(token), {"details": asdict(details),
+                                                           "fresh_until": fresh_until}, ttl=KEEP)
         except StateUnavailable:
             pass  # asked again next time
 
     def _claim(self, token: str) -> bool:
         # Of the polls that find the outcome stale at once, on any worker or host, one asks StackOne.
         try:
-            return self.state.add("session-asking:" + _digest(token), 1, ttl=PENDING_FRESH)
+            return self.state.add(keys.session_asking(token), 1, ttl=PENDING_FRESH)
         except StateUnavailable:
             return True
 
     def _unclaim(self, token: str) -> None:
         try:
-            self.state.delete("session-asking:" + _digest(token))
+            self.state.delete(keys.session_asking(token))
         except StateUnavailable:
             pass  # it expires with PENDING_FRESH
 
     def _asking(self, token: str) -> bool:
         try:
-            return self.state.get("session-asking:" + _digest(token)) is not None
+            return self.state.get(keys.session_asking(token)) is not None
         except StateUnavailable:
             return False
 
@@ -179,7 +168,7 @@ class SessionPolls:
         if final(details) or details.account_id or not (details.origin_owner_id and details.provider):
             return None  # an update session names its account: StackOne's own answer says when it is done
         try:
-            created = self.state.get(_created_key(details.origin_owner_id, details.provider))
+            created = self.state.get(keys.account_created(details.origin_owner_id, details.provider))
         except StateUnavailable:
             return None
         opened = parse_iso(details.created_at)
@@ -199,5 +188,5 @@ def remember_created(state: SharedState, owner_id: str | None, provider: str | N
         return
     at = parse_iso(event_date)
     stamp = at.timestamp() if isinstance(at, datetime) else time.time()
-    state.set(_created_key(owner_id, provider), {"accountId": account_id, "at": stamp, "username": username},
+    state.set(keys.account_created(owner_id, provider), {"accountId": account_id, "at": stamp, "username": username},
               ttl=CREATED_TTL)

@@ -24,12 +24,11 @@ from limits import parse
 
 from config import Settings
 from errors import ServiceError
-from state import SharedState
+from state import SharedState, keys
 from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
 
-PAUSE_KEY = "stackone-pause"
 PAUSE_MAX = 300.0  # seconds: the longest pause a 429's Retry-After may impose on the fleet
 # Without Redis, how often a process reads the host's shared pause (a database read per StackOne call was a tenth of
 # a mint's cost over the floor): another worker's 429 reaches this one within a second, its own at once.
@@ -143,8 +142,8 @@ class Budget:
             self._client = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
             self._redis = self._client.register_script(TAKE)
             # One hash tag for every key the script touches, so that it runs on Redis Cluster too.
-            self._keys = f"{prefix.rstrip(':')}:{{stackone-budget}}:"
-            self._pause_key = self._keys + "pause"
+            self._prefix = prefix
+            self._pause_key = keys.budget(prefix, "pause")
 
     def take(self, background: bool) -> None:
         """Count one call about to be sent; raise Refused (with the seconds to wait) when it may not be."""
@@ -168,7 +167,7 @@ class Budget:
             if self._redis is not None and not self._outage.ongoing():
                 self._client.set(self._pause_key, 1, px=int(seconds * 1000))
             else:
-                self._state.set(PAUSE_KEY, self._paused_until, ttl=seconds)
+                self._state.set(keys.STACKONE_PAUSE, self._paused_until, ttl=seconds)
         except redis.RedisError as exc:
             self._outage.failed(exc)
         except ServiceError:
@@ -177,8 +176,8 @@ class Budget:
     def _take_shared(self, background: bool, now: float) -> None:
         rule = self.rule
         index, elapsed = window(now, rule.period)
-        keys = self._keys
-        answer = self._redis(keys=[self._pause_key, f"{keys}{index}", f"{keys}{index - 1}"],
+        answer = self._redis(keys=[self._pause_key, keys.budget(self._prefix, index),
+                                   keys.budget(self._prefix, index - 1)],
                              args=[rule.limit, rule.share, f"{1 - elapsed / rule.period:.5f}", int(background),
                                    int(rule.period * 2000)])
         self._outage.recovered()
@@ -196,7 +195,7 @@ class Budget:
             return
         self._pause_read_at = tick + PAUSE_RECHECK
         try:
-            until = self._state.get(PAUSE_KEY)
+            until = self._state.get(keys.STACKONE_PAUSE)
         except ServiceError:
             return
         if isinstance(until, (int, float)) and until > now:
@@ -206,9 +205,9 @@ class Budget:
 
 def open_budget(settings: Settings, state: SharedState) -> Budget | None:
     """The budget STACKONE_RATE_LIMIT sets (in Redis with REDIS_URL), or None when it is empty (not counted)."""
-    if not settings.stackone_rate_limit:
+    if not settings.stackone.rate_limit:
         return None
-    rule = Rule.parse(settings.stackone_rate_limit, settings.stackone_background_share)
-    return Budget(rule, state, processes=settings.web_concurrency, redis_url=settings.redis_url,
-                  prefix=settings.redis_key_prefix, timeout=settings.redis_timeout,
+    rule = Rule.parse(settings.stackone.rate_limit, settings.stackone.background_share)
+    return Budget(rule, state, processes=settings.serving.web_concurrency, redis_url=settings.state.redis_url,
+                  prefix=settings.state.redis_key_prefix, timeout=settings.state.redis_timeout,
                   outage=getattr(state, "outage", None))

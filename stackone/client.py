@@ -8,8 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from domain.accounts import Account, Connector, ConnectSession, SessionDetails
-from errors import AccountNotFound, SessionNotFound
-from stackone.errors import StackOneError
+from errors import AccountNotFound, SessionNotFound, StackOneError
 from stackone.transport import Transport
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,12 @@ from dataclasses import asdict
 
 from domain.accounts import Account, Connector
 from errors import ServiceError, StateUnavailable
-from identity.owner import owner_key
 from stackone.client import StackOneClient
-from state import SharedState
+from state import SharedState, keys
 from state.waiting import wait_until
 
 log = logging.getLogger(__name__)
 
-CONNECTORS_KEY = "connectors:active"
-CONNECTORS_REFRESH_KEY = "connectors:refreshing"
 # A stale connector list is still served while one request refreshes it, for this many TTLs at most.
 STALE_FACTOR = 10
 WAIT_STEP = 0.05
@@ -57,12 +54,11 @@ class AccountDirectory:
     def _accounts_key(self, owner_id: str, provider: str | None) -> str | None:
         # The owner's generation changes on every account webhook, which orphans older entries. Without the
         # state (Redis down) there is no key: StackOne, the record, is asked live.
-        owner = owner_key(owner_id)
         try:
-            generation = self._state.get(f"accounts-gen:{owner}") or "0"
+            generation = self._state.get(keys.accounts_generation(owner_id)) or "0"
         except StateUnavailable:
             return None
-        return f"accounts:{owner}:{generation}:{provider or '*'}"
+        return keys.accounts(owner_id, generation, provider)
 
     def account(self, account_id: str) -> Account | None:
         """One account by id (not cached: ownership is checked against StackOne's current answer)."""
@@ -98,15 +94,15 @@ class AccountDirectory:
             return self._client.connectors()  # the cache is an optimisation; StackOne is the record
 
     def _cached_connectors(self) -> list[Connector]:
-        entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
+        entry = _connectors_entry(self._state.get(keys.CONNECTORS))
         if entry is not None and time.time() - entry["at"] < self._connectors_ttl:
             return _read_connectors(entry)
         # One request (across every worker) refreshes; the others keep the stale list or wait for the new one.
-        if self._state.add(CONNECTORS_REFRESH_KEY, 1, ttl=self._client.timeout * 3):
+        if self._state.add(keys.CONNECTORS_REFRESHING, 1, ttl=self._client.timeout * 3):
             try:
                 return self._refresh_connectors(entry)
             finally:
-                self._state.delete(CONNECTORS_REFRESH_KEY)
+                self._state.delete(keys.CONNECTORS_REFRESHING)
         if entry is not None:
             return _read_connectors(entry)
         return self._wait_for_connectors()
@@ -119,17 +115,17 @@ class AccountDirectory:
                 raise
             log.warning("connector list refresh failed; serving the previous list")
             return _read_connectors(stale)
-        _quietly(self._state.set, CONNECTORS_KEY, {"connectors": [asdict(c) for c in connectors],
+        _quietly(self._state.set, keys.CONNECTORS, {"connectors": [asdict(c) for c in connectors],
                                                    "at": time.time()}, ttl=self._connectors_ttl * STALE_FACTOR)
         return connectors
 
     def _wait_for_connectors(self) -> list[Connector]:
         # Nothing cached yet and another request is fetching: wait for its answer, not a second call.
         def fetched() -> list[Connector] | None:
-            entry = _connectors_entry(self._state.get(CONNECTORS_KEY))
+            entry = _connectors_entry(self._state.get(keys.CONNECTORS))
             if entry is not None:
                 return _read_connectors(entry)
-            if self._state.get(CONNECTORS_REFRESH_KEY) is None:
+            if self._state.get(keys.CONNECTORS_REFRESHING) is None:
                 return self._refresh_connectors(None)  # the other fetch failed; try ourselves
             return None
 
@@ -138,7 +134,7 @@ class AccountDirectory:
 
     def forget_owner(self, owner_id: str) -> None:
         """Drop every cached account lookup for this owner, in every worker sharing the state."""
-        self._state.set(f"accounts-gen:{owner_key(owner_id)}", uuid.uuid4().hex, ttl=max(self._account_ttl, 1) * 2)
+        self._state.set(keys.accounts_generation(owner_id), uuid.uuid4().hex, ttl=max(self._account_ttl, 1) * 2)
 
 
 def _quietly(operation, *args, **kwargs):

@@ -1,4 +1,5 @@
-"""How each StackOne call is sent: a pooled session, the deadline, retries, the budget, errors mapped to ours."""
+"""How each StackOne call is sent: a pooled session, the deadline, retries, the budget (stackone/answers.py reads
+what comes back into ours)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import contextvars
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -21,20 +19,19 @@ from urllib.request import getproxies
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import Timeout
-from urllib3.exceptions import NewConnectionError
 
-from errors import ProviderNotEnabled, ServiceError, SessionNotFound
-from logs.redaction import redact, secret_forms, strip_controls
-from stackone.budget import PAUSE_MAX, Budget, Refused
-from stackone.errors import (
-    StackOneError,
-    StackOneMisconfigured,
-    UpstreamAuthFailed,
-    UpstreamBusy,
-    UpstreamRejected,
-    UpstreamTimeout,
-    UpstreamUnreachable,
+from errors import ServiceError, StackOneError, UpstreamBusy, UpstreamTimeout, UpstreamUnreachable
+from logs.redaction import secret_forms
+from stackone.answers import (
+    DEFAULT_RETRY_AFTER,
+    RETRY_AFTER_CAP,
+    Answers,
+    may_have_left,
+    retry_after_seconds,
+    timed_out,
+    unreachable,
 )
+from stackone.budget import PAUSE_MAX, Budget, Refused
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +50,6 @@ class CallObserver(Protocol):
     def remaining(self) -> float | None:
         """Seconds left of the current request's deadline, or None when there is none."""
         ...
-
-MAX_MESSAGE = 500
-DEFAULT_RETRY_AFTER = 60.0  # StackOne's documented Retry-After when a 429 carries none
-RETRY_AFTER_CAP = 30  # seconds we will ask our caller to wait, and the most we sleep between GET retries
-# Which statuses mean "that thing does not exist" per kind of lookup. A session token StackOne no longer knows
-# (expired, or never valid) may also come back as 400 or 410; 401/403 stay "our API key was refused".
-MISSING_STATUSES = {SessionNotFound: (400, 404, 410)}
-# What an API server (StackOne's is NestJS on Express) answers for a route it does not have: "Cannot GET /v1/x".
-NO_SUCH_ROUTE = re.compile(r"Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
-WRONG_URL = ("StackOne has no such route at the configured STACKONE_API_URL; the operator must set STACKONE_API_URL "
-             "to StackOne's API base (https://api.stackone.com, with no path such as /v1)")
 
 
 # GETs are retried on connection errors, read errors and these statuses; a POST only when its connection could not
@@ -90,10 +76,7 @@ class Transport:
         self.timeout = timeout
         self.retries = retries
         self._observer = observer
-        # Told (with the route) each time StackOne says a route it always serves is not there: /readyz reports it.
-        self._on_wrong_url = on_wrong_url
-        self._wrong_url_logged = False
-        self._secret_forms = secret_forms([api_key])
+        self._answers = Answers(self.base_url, secret_forms([api_key]), on_wrong_url)
         self._session = requests.Session()
         # The environment (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE) is read once, here: with trust_env on,
         # requests scans it again on every call. Changing it needs a restart, as any setting does.
@@ -126,7 +109,6 @@ class Transport:
             yield
         finally:
             _background.reset(token)
-
 
     def _call(self, method: str, path: str, operation: str, *, missing: type[ServiceError] | None = None,
               **kwargs: Any) -> Any:
@@ -162,15 +144,15 @@ class Transport:
                     observer.observed(operation, outcome, time.perf_counter() - started)
             if response.status_code == 429 and self.budget is not None:
                 # Every caller on every host pauses: a retry now would only be refused by the pause.
-                self.budget.pause(_retry_after(response.headers.get("Retry-After"), cap=PAUSE_MAX,
-                                               default=DEFAULT_RETRY_AFTER))
-                return self._answer(response, where, missing)
+                self.budget.pause(retry_after_seconds(response.headers.get("Retry-After"), cap=PAUSE_MAX,
+                                                      default=DEFAULT_RETRY_AFTER))
+                return self._answers.read(response, where, missing)
             if response.status_code in RETRY_STATUSES:
-                wait = min(float(_retry_after(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
+                wait = min(float(retry_after_seconds(response.headers.get("Retry-After"))), RETRY_AFTER_SLEEP_MAX) \
                     if response.headers.get("Retry-After") else 0.0
                 if self._retry(method, attempt, sent=True, wait=wait):
                     continue
-            return self._answer(response, where, missing)
+            return self._answers.read(response, where, missing)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _spend(self, where: str) -> None:
@@ -220,12 +202,12 @@ class Transport:
                                       verify=self._session.verify, proxies=self._session.proxies, cert=None)
         except requests.ConnectTimeout as exc:
             log.warning("StackOne unreachable on %s (ConnectTimeout)", where)
-            raise _unreachable(sent=False) from exc
+            raise unreachable(sent=False) from exc
         except requests.Timeout as exc:
-            raise self._timed_out(where, timeout) from exc
+            raise timed_out(where, timeout) from exc
         except requests.ConnectionError as exc:
             log.warning("StackOne unreachable on %s (%s)", where, type(exc).__name__)
-            raise _unreachable(sent=_may_have_left(exc)) from exc
+            raise unreachable(sent=may_have_left(exc)) from exc
         except requests.RequestException as exc:
             log.warning("StackOne call %s failed (%s)", where, type(exc).__name__)
             raise StackOneError() from exc
@@ -238,98 +220,6 @@ class Transport:
         return requests.Request(method, self.base_url + path, headers={**self._headers, **headers},
                                 json=kwargs.get("json"), params=query).prepare()
 
-    def _answer(self, response: requests.Response, where: str, missing: type[ServiceError] | None) -> Any:
-        if 300 <= response.status_code < 400:
-            log.error("StackOne answered %s with a redirect (%s); not followed", where, response.status_code)
-            raise StackOneError("StackOne answered with an unexpected redirect")
-        if response.status_code == 204:
-            return None
-        if response.ok:
-            body = _json(response)
-            if body is _UNREADABLE:
-                log.error("StackOne answered %s with a body that is not JSON (status %s)", where, response.status_code)
-                raise StackOneError("StackOne's answer could not be read")
-            return body
-        raise self._mapped(response, where, missing)
-
-    def _timed_out(self, where: str, timeout: float) -> UpstreamTimeout:
-        log.warning("StackOne timed out on %s after %.2gs", where, timeout)
-        return UpstreamTimeout("StackOne did not answer in time; try again")
-
-    def _mapped(self, response: requests.Response, where: str, missing: type[ServiceError] | None
-                ) -> ServiceError:
-        status = response.status_code
-        message = self._message(response)
-        if status in (401, 403):
-            # Loud: this is the operator's misconfiguration, and every caller is failing.
-            log.critical("StackOne refused our API key (%s on %s): check STACKONE_API_KEY", status, where)
-            return UpstreamAuthFailed("The service is misconfigured; the operator has been told")
-        if status in (408, 429):
-            retry_after = _retry_after(response.headers.get("Retry-After"))
-            log.warning("StackOne busy (%s on %s), retry after %ss", status, where, retry_after)
-            return UpstreamBusy("StackOne is busy; try again shortly", headers={"Retry-After": str(retry_after)})
-        if status == 404 and (missing is None or NO_SUCH_ROUTE.fullmatch(message or "")):
-            # Every call without a "not found" meaning goes to a route StackOne always serves (connectors, the
-            # account list, a new session): a 404 there, or the server's own "Cannot GET /v1/..." anywhere, is
-            # a base URL that is not StackOne's API, not a refusal of this caller's request.
-            return self._wrong_url(where)
-        if missing is not None and status in MISSING_STATUSES.get(missing, (404,)):
-            return missing()
-        if status == 412:
-            return ProviderNotEnabled(message or "The integration is not enabled for this StackOne project")
-        if 400 <= status < 500:
-            log.info("StackOne rejected %s with %s: %s", where, status, message)
-            return UpstreamRejected(message or "StackOne rejected the request", upstreamStatus=status)
-        log.error("StackOne failed %s with %s", where, status)
-        return StackOneError("StackOne failed to answer; try again later")
-
-    def _wrong_url(self, where: str) -> StackOneMisconfigured:
-        if not self._wrong_url_logged:
-            self._wrong_url_logged = True  # once per process: every request after this one fails the same way
-            log.error("StackOne answered 404 on %s, a route it always serves: STACKONE_API_URL=%s is not StackOne's "
-                      "API base (https://api.stackone.com, no /v1)", where, self.base_url)
-        if self._on_wrong_url:
-            self._on_wrong_url(where)
-        return StackOneMisconfigured(WRONG_URL)
-
-    def _message(self, response: requests.Response) -> str | None:
-        """StackOne's own `message`, the only upstream text we pass on, trimmed and scrubbed."""
-        body = _json(response)
-        message = body.get("message") if isinstance(body, dict) else None
-        if isinstance(message, list):  # validation errors arrive as a list of strings
-            message = "; ".join(str(m) for m in message)
-        if not isinstance(message, str) or not message.strip():
-            return None
-        # Passed on to the caller and the log: no control character (a forged log line) and no credential
-        # (a session token, our key or its Basic form) may ride along.
-        message = strip_controls(redact(message, self._secret_forms))
-        return message[:MAX_MESSAGE] or None
-
-
-_UNREADABLE = object()
-
-
-def _json(response: requests.Response) -> Any:
-    """The body as JSON, or _UNREADABLE (not JSON, or nested past the parser's recursion limit)."""
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        return _UNREADABLE
-
-
-def _unreachable(*, sent: bool) -> UpstreamUnreachable:
-    error = UpstreamUnreachable("StackOne could not be reached; try again")
-    error.sent = sent  # whether the request may have reached StackOne (then a POST is not sent again)
-    return error
-
-
-def _may_have_left(exc: requests.ConnectionError) -> bool:
-    """False only when the connection itself could not be made (refused, no route): then nothing was sent."""
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return not isinstance(reason, NewConnectionError)
-
-
 def basic_auth(api_key: str) -> str:
     """StackOne's Authorization header: HTTP Basic with the key as user name and an empty password."""
     return "Basic " + base64.b64encode(f"{api_key}:".encode("latin1")).decode("ascii")
@@ -340,23 +230,3 @@ def outbound_proxies(base_url: str) -> dict[str, str]:
     if requests.utils.should_bypass_proxies(base_url, no_proxy=None):
         return {}
     return {scheme: url for scheme, url in getproxies().items() if scheme in ("http", "https")}
-
-
-def _retry_after(value: str | None, cap: float = RETRY_AFTER_CAP, default: float = 1.0) -> int:
-    """Seconds to ask our caller to wait: StackOne's Retry-After (seconds or an HTTP-date), from 1 to the cap;
-    `default` when there is none."""
-    seconds = 1.0 if value else default
-    text = (value or "").strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            when = None
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=UTC)
-            seconds = (when - datetime.now(UTC)).total_seconds()
-    if math.isnan(seconds):  # inf, 1e400 and -inf are clamped below; NaN compares false to everything
-        seconds = 1.0
-    return int(max(1.0, min(seconds, float(cap))))

@@ -16,11 +16,11 @@ import time
 import redis
 
 from errors import StateUnavailable
+from state import keys
 from state.base import SharedState
 
 log = logging.getLogger(__name__)
 
-MARKER = "redis-duties-checked"
 MARKER_TTL = 600  # seconds: the workers and hosts of one start (a rolling restart included) say it once
 RETRY_SECONDS = 5.0  # while Redis does not answer yet
 
@@ -64,7 +64,7 @@ def start_check(state: SharedState, url: str, timeout: float) -> threading.Threa
     def run() -> None:
         while True:
             try:
-                if not state.add(MARKER, os.getpid(), ttl=MARKER_TTL):
+                if not state.add(keys.REDIS_DUTIES_CHECKED, os.getpid(), ttl=MARKER_TTL):
                     return  # another worker (on this host or another) has said it
                 break
             except StateUnavailable:

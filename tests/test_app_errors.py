@@ -109,7 +109,8 @@ def test_a_malformed_stackone_setting_refuses_to_build_in_one_line_naming_it(env
 def test_connector_profiles_and_session_type_are_read(env):
     env.update(STACKONE_SESSION_TYPE="test", STACKONE_CONNECTOR_PROFILES="bamboohr=prof_1,HiBob=prof_2")
     settings = create_app(env).extensions["stackone_connect"].settings
-    assert (settings.session_type, settings.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})
+    sessions = settings.sessions
+    assert (sessions.session_type, sessions.connector_profiles) == ("test", {"bamboohr": "prof_1", "hibob": "prof_2"})
 
 
 @pytest.mark.parametrize("value", ["total", "total=0", "total=two", "hibob=-1", "=3", "workday=1"])
@@ -128,6 +129,9 @@ def test_malformed_account_limits_refuse_to_build(env, value):
     ({"APP_WEBHOOK_URL": "app.example.com/hooks", "APP_WEBHOOK_SECRET": "whsec_" + "A" * 40}, "APP_WEBHOOK_URL"),
     ({"ADMIN_TOKEN": "short"}, "ADMIN_TOKEN"),
     ({"RECONNECT_REMINDER": "10"}, "RECONNECT_REMINDER"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "2s"}, "CONNECTIONS_SWEEP_SECONDS"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "0"}, "CONNECTIONS_SWEEP_SECONDS"),
+    ({"CONNECTIONS_SWEEP_SECONDS": "600"}, "CONNECTIONS_SWEEP_SECONDS"),
 ])
 def test_malformed_event_and_operator_settings_refuse_to_build(env, settings, named):
     env.update(settings)

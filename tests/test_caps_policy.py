@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from domain.accounts import Account
+from errors import AccountLimitReached
 from policy import Action, Decision
-from policy.caps import AccountLimitReached, AccountLimits, Reservation, check_caps, still_pending
+from policy.caps import AccountLimits, Reservation, check_caps, still_pending
 
 LIMITS = AccountLimits(total=3, per_provider={"hibob": 1})
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from errors import UpstreamTimeout, UpstreamUnreachable
 from stackone.client import StackOneClient
-from stackone.errors import UpstreamTimeout, UpstreamUnreachable
 from tests.helpers import API_KEY
 
 

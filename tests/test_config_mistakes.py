@@ -61,7 +61,7 @@ def test_a_key_with_a_unicode_space_at_an_end_refuses_in_one_line(tmp_path, key)
 def test_ascii_whitespace_a_shell_or_env_file_leaves_is_stripped(env, key):
     from config import Settings
 
-    assert Settings.from_env({**env, "STACKONE_API_KEY": key}).stackone_api_key == KEY
+    assert Settings.from_env({**env, "STACKONE_API_KEY": key}).stackone.api_key == KEY
 
 
 def test_a_mistyped_setting_starts_with_one_warning_naming_the_setting_meant(tmp_path):
@@ -111,9 +111,8 @@ def test_an_api_url_with_v1_is_a_502_naming_it_logged_once_and_not_ready(tmp_pat
 
 
 def test_a_404_that_means_not_found_stays_not_found_unless_the_route_is_missing(stackone):
-    from errors import AccountNotFound
+    from errors import AccountNotFound, StackOneMisconfigured
     from stackone.client import StackOneClient
-    from stackone.errors import StackOneMisconfigured
     from tests.helpers import API, API_KEY
 
     seen = []

@@ -101,8 +101,8 @@ def test_the_time_limit_is_a_setting_with_bounds(env):
     from config import ConfigError, Settings
 
     webhook = {"APP_WEBHOOK_URL": "https://hooks.example.test/x", "APP_WEBHOOK_SECRET": SECRET}
-    assert Settings.from_env({**env, **webhook}).app_webhook_timeout == 10.0
-    assert Settings.from_env({**env, **webhook, "APP_WEBHOOK_TIMEOUT": "4"}).app_webhook_timeout == 4.0
+    assert Settings.from_env({**env, **webhook}).events.app_webhook_timeout == 10.0
+    assert Settings.from_env({**env, **webhook, "APP_WEBHOOK_TIMEOUT": "4"}).events.app_webhook_timeout == 4.0
     for bad in ("0.1", "31", "ten"):
         with pytest.raises(ConfigError, match="APP_WEBHOOK_TIMEOUT"):
             Settings.from_env({**env, **webhook, "APP_WEBHOOK_TIMEOUT": bad})

@@ -203,12 +203,13 @@ def test_two_hosts_one_redis_with_real_processes(tmp_path):
 
 
 def test_a_replay_mark_in_redis_outlives_the_freshness_window_and_the_allowed_skew(fleet, redis_server):
-    from webhooks.events import CLOCK_SKEW, REPLAY_WINDOW, delivery_key
+    from state import keys
+    from webhooks.events import CLOCK_SKEW, REPLAY_WINDOW
 
     host_a, _ = fleet
     answer, body = deliver(host_a, "acc-ttl")
     assert answer.get_json()["status"] == "processed"
-    ttl = redis.Redis.from_url(redis_server.url).ttl(f"stackone-connect-backend:{delivery_key(body)}")
+    ttl = redis.Redis.from_url(redis_server.url).ttl(f"stackone-connect-backend:{keys.webhook_replay(body)}")
     assert ttl > REPLAY_WINDOW + CLOCK_SKEW
 
 

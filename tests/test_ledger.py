@@ -200,7 +200,7 @@ def test_a_host_upgraded_from_the_state_folder_keeps_its_accounts_and_queued_eve
 def test_a_fleet_upgraded_from_json_keys_in_redis_keeps_its_accounts_and_queued_events(redis_url):
     import hashlib
 
-    from config import Settings
+    from config import EventSettings, LoginSettings, Settings, StackOneSettings
     from connections.ledger import REMIND, open_ledger
 
     state = RedisState(redis_url, prefix="upgraded", timeout=2)
@@ -213,8 +213,8 @@ def test_a_fleet_upgraded_from_json_keys_in_redis_keeps_its_accounts_and_queued_
     queued = {"id": "evt_red_1", "type": "connection.broken", "data": {"accountId": "acc-red", "ownerId": "org-old"}}
     state.set("outbox-index", ["evt_red_1"])
     state.set("outbox:evt_red_1", {"event": queued, "attempts": 1, "next_at": 0})
-    settings = Settings(stackone_api_key="k", owner_auth="jwt", app_webhook_url="https://app.example/hooks",
-                        reconnect_reminder=3600)
+    settings = Settings(StackOneSettings(api_key="k"), LoginSettings(owner_auth="jwt"),
+                        events=EventSettings(app_webhook_url="https://app.example/hooks", reconnect_reminder=3600))
     ledger = open_ledger(state, settings)
     assert ledger.read("acc-red") == (kept, 1) and ledger.queued("evt_red_1").event == queued
     assert [c.id for c in ledger.claim(100.0 + 3600, 10, {REMIND: 5})] == ["acc-red"]

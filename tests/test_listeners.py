@@ -116,7 +116,7 @@ def test_a_metrics_bind_that_is_also_the_public_listener_refuses_to_start(tmp_pa
 # WEB_CONCURRENCY is not here: gunicorn itself reads it while importing its own settings, before any config file
 # (a mistyped one is gunicorn's ValueError, which no setting of ours can reach); `make run` checks it first.
 @pytest.mark.parametrize("name", ["GUNICORN_TIMEOUT", "GUNICORN_KEEPALIVE", "GUNICORN_WORKER_CONNECTIONS",
-                                  "GUNICORN_GRACEFUL_TIMEOUT"])
+                                  "GUNICORN_GRACEFUL_TIMEOUT", "BODY_READ_TIMEOUT"])
 @pytest.mark.parametrize("value", ["5s", "two"])
 def test_a_mistyped_gunicorn_setting_refuses_in_one_line_naming_it(tmp_path, name, value):
     run = from_elsewhere(["-c", CONFIG, "--chdir", str(ROOT), "-b", f"127.0.0.1:{free_port()}", "wsgi:app"],

@@ -5,10 +5,16 @@ from __future__ import annotations
 import pytest
 
 from domain.accounts import Account
-from errors import AccountNotFound, ProviderNotEnabled
+from errors import (
+    AccountNotFound,
+    AmbiguousAccount,
+    ConflictingFields,
+    DuplicateLabel,
+    ProviderMismatch,
+    ProviderNotEnabled,
+)
 from identity.owner import Owner
 from policy import Action, Decision, SessionRequest, decide
-from policy.refusals import AmbiguousAccount, ConflictingFields, DuplicateLabel, ProviderMismatch
 
 OWNER = Owner("org-1", "Acme Inc", "ann@acme.test")
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 from responses import matchers
 
-from errors import AccountNotFound, ProviderNotEnabled
-from stackone.client import StackOneClient
-from stackone.errors import (
+from errors import (
+    AccountNotFound,
+    ProviderNotEnabled,
     StackOneError,
     UpstreamAuthFailed,
     UpstreamBusy,
@@ -19,6 +19,7 @@ from stackone.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from stackone.client import StackOneClient
 from tests.helpers import API, API_KEY, account, session_answer, timeout_of
 
 PAYLOAD = {"origin_owner_id": "org-1", "origin_owner_name": "Acme Inc", "provider": "bamboohr"}

@@ -10,20 +10,12 @@ from flask import Flask, request
 from flask_cors import CORS
 
 from config import Settings
-from errors import ServiceError
+from errors import OriginNotAllowed
 
 # The routes a page calls; the webhook route is StackOne's, server to server, and gets no CORS headers.
 BROWSER_ROUTES = r"/stackone_(?!webhooks)[a-z_]+(/.*)?"
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class OriginNotAllowed(ServiceError):
-    """A state-changing request carrying the ambient session cookie came from a page we do not trust."""
-
-    status = 403
-    code = "origin_not_allowed"
-    title = "Origin not allowed"
 
 
 def _origin_of(url: str) -> str | None:
@@ -56,11 +48,11 @@ def request_origin() -> str | None:
 
 def init_cross_origin(app: Flask, settings: Settings) -> None:
     """Answer CORS for the allowed origins (none: no CORS headers at all), and check origins in cookie mode."""
-    if settings.cors_allowed_origins:
-        CORS(app, resources={BROWSER_ROUTES: {}}, origins=list(settings.cors_allowed_origins),
+    if settings.serving.cors_allowed_origins:
+        CORS(app, resources={BROWSER_ROUTES: {}}, origins=list(settings.serving.cors_allowed_origins),
              methods=["GET", "POST", "DELETE"], allow_headers=ALLOWED_HEADERS, expose_headers=["X-Request-ID"],
              # A cookie is only sent cross-origin with credentials; a bearer token needs none, so none are allowed.
-             supports_credentials=settings.owner_auth == "flask-session", max_age=600,
+             supports_credentials=settings.login.owner_auth == "flask-session", max_age=600,
              # flask-cors sends its headers to a request with no Origin too, naming a configured origin to anyone
              # who asks; only a request from an allowed origin learns that it is allowed.
              always_send=False)
@@ -73,9 +65,9 @@ def init_cross_origin(app: Flask, settings: Settings) -> None:
             if browser_route.fullmatch(request.path):
                 response.vary.add("Origin")
             return response
-    if settings.owner_auth != "flask-session":
+    if settings.login.owner_auth != "flask-session":
         return
-    trusted = frozenset(settings.cors_allowed_origins)
+    trusted = frozenset(settings.serving.cors_allowed_origins)
 
     @app.before_request
     def _check_origin():

@@ -9,11 +9,11 @@ from typing import Any
 from flask import Response, request
 
 from domain import deadline
-from errors import ServiceError
+from errors import IdempotencyKeyReused, ServiceError
 from extensions import services
-from identity.owner import owner_key
-from sessions.idempotency import HEADER, IdempotencyKeyReused, fingerprint, parse_key, record_key
+from sessions.idempotency import HEADER, fingerprint, parse_key
 from sessions.once import DifferentRequest
+from state import keys
 from web.problems import problem
 
 
@@ -38,8 +38,9 @@ def answer_once(owner_id: str, key: str, body: dict[str, Any], make: Callable[[]
         return {"status": response.status_code, "mimetype": response.mimetype, "body": response.get_data(as_text=True)}
 
     try:
-        stored, replayed = svc.once.run(record_key(owner_key(owner_id), request.path, key),
-                                        fingerprint(request.path, body), first, ttl=svc.settings.idempotency_ttl,
+        stored, replayed = svc.once.run(keys.idempotency(owner_id, request.path, key),
+                                        fingerprint(request.path, body), first,
+                                        ttl=svc.settings.sessions.idempotency_ttl,
                                         deadline=deadline.current())
     except DifferentRequest:
         raise IdempotencyKeyReused("This Idempotency-Key was used with another request body; send a new key for a "

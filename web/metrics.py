@@ -44,7 +44,7 @@ def init_metrics(app: Flask, settings: Settings, listeners: list) -> None:
     @app.get("/metrics")
     def scrape():
         """Prometheus' text format, summed over every worker; 404 anywhere but on METRICS_BIND."""
-        if not settings.metrics_bind or not on_metrics_listener(request.environ):
+        if not settings.serving.metrics_bind or not on_metrics_listener(request.environ):
             abort(404)
         registry = CollectorRegistry()
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

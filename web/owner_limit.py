@@ -6,8 +6,8 @@ from flask import Flask, request
 
 from config import Settings
 from errors import RateLimited, Unauthorized
-from identity.owner import owner_key
 from ratelimit import OwnerLimit
+from state.keys import owner_key
 from state.redis_state import Outage
 from web.login import current_owner
 
@@ -22,7 +22,7 @@ OWNER_ROUTES = frozenset({
 
 def init_owner_limit(app: Flask, settings: Settings, outage: Outage | None = None) -> OwnerLimit | None:
     """Apply the shared per-owner limit (OWNER_RATE_LIMIT; empty: no limit) to the owner routes, after login."""
-    if not settings.owner_rate_limit:
+    if not settings.serving.owner_rate_limit:
         return None
     limit = OwnerLimit(settings, outage)
 

@@ -10,7 +10,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from errors import InvalidRequest, ServiceError
+from errors import HTTP_CODES, InvalidRequest, ServiceError
 from logs.audit import AUDITED_REFUSALS, audit
 from web.body import body_left_unread
 from web.context import context
@@ -20,10 +20,6 @@ log = logging.getLogger(__name__)
 # A tag URI (RFC 4151): stable and unique without pretending to be a page that can be fetched.
 PROBLEM_TYPE = "tag:stackone-connect-backend,2026:problem:"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_HTTP_CODES = {
-    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-    415: "unsupported_media_type", 429: "too_many_requests",
-}
 
 
 def request_id() -> str:
@@ -88,7 +84,7 @@ def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        code = _HTTP_CODES.get(status, "http_error")
+        code = HTTP_CODES.get(status, "http_error")
         # Keep headers such as 405's Allow; the body is ours, so drop werkzeug's Content-Type.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return problem(status, code, exc.name, exc.description or exc.name, headers)

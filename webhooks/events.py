@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -13,7 +12,7 @@ from domain.times import parse_iso
 from errors import ServiceBusy, StateUnavailable
 from sessions.status import remember_created
 from stackone.directory import AccountDirectory
-from state import SharedState
+from state import SharedState, keys
 
 log = logging.getLogger("webhooks")
 
@@ -28,11 +27,6 @@ REPLAY_MARK_TTL = REPLAY_WINDOW + CLOCK_SKEW + 60
 ACTING_TTL = 30
 
 
-def delivery_key(body: bytes) -> str:
-    """The replay key: a digest of the exact bytes StackOne signed."""
-    return "webhook:" + hashlib.sha256(body).hexdigest()
-
-
 def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory,
                  connections=None) -> str:
     """Act on one verified event; returns "processed", "ignored", "duplicate", "stale" or "out_of_order"."""
@@ -41,7 +35,7 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         # Its replay mark may have expired, so acting on it would let an old delivery be replayed.
         log.info(json.dumps({"webhook": short_text(event.get("event")), "outcome": "stale", "reason": reason}))
         return "stale"
-    key = delivery_key(body)
+    key = keys.webhook_replay(body)  # a digest of the exact bytes StackOne signed
     # Taken atomically: of two deliveries racing in two workers, exactly one acts.
     if not state.add(key, "acting", ttl=ACTING_TTL):
         if state.get(key) == "acting":

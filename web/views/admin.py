@@ -27,7 +27,7 @@ OFFBOARD_REQUEST, OFFBOARD_ANSWER = OffboardRequestSchema(), OffboardAnswerSchem
 def offboard_owner():
     """Delete every StackOne account of one owner (resumable), or list them with dryRun."""
     svc = services()
-    token = svc.settings.admin_token
+    token = svc.settings.serving.admin_token
     if token is None:
         abort(404)
     offered = request.headers.get("Authorization", "")

@@ -9,10 +9,9 @@ from flask import Blueprint, jsonify
 
 from errors import StateUnavailable
 from extensions import services
-from state import SharedState
+from state import SharedState, keys
 
 bp = Blueprint("health", __name__)
-WRONG_URL_KEY = "stackone:wrong-url"
 # How long one 404 on a route StackOne always serves keeps every host of the fleet not ready: long enough for a
 # rollout to stop, short enough that a passing fault at StackOne's end does not hold the fleet out for good.
 WRONG_URL_SECONDS = 120
@@ -23,16 +22,16 @@ def wrong_url_recorder(state: SharedState, api_url: str) -> Callable[[str], None
 
     def record(where: str) -> None:
         try:
-            state.set(WRONG_URL_KEY, {"apiUrl": api_url, "route": where}, ttl=WRONG_URL_SECONDS)
+            state.set(keys.WRONG_URL, {"apiUrl": api_url, "route": where}, ttl=WRONG_URL_SECONDS)
         except StateUnavailable:
             pass  # the state's own outage is what /readyz reports then
     return record
 
 
 def _wrong_url_reason() -> str | None:
-    seen = services().state.get(WRONG_URL_KEY)
+    seen = services().state.get(keys.WRONG_URL)
     # Recorded under another STACKONE_API_URL: a restart with the address fixed is ready at once.
-    if not isinstance(seen, dict) or seen.get("apiUrl") != services().settings.stackone_api_url:
+    if not isinstance(seen, dict) or seen.get("apiUrl") != services().settings.stackone.api_url:
         return None
     return (f"StackOne answered 404 on {seen.get('route')}, a route it always serves: STACKONE_API_URL is not "
             "StackOne's API base (https://api.stackone.com, with no path such as /v1)")

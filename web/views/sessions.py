@@ -50,8 +50,8 @@ def session_answer(issued: IssuedSession) -> Response:
     settings = services().settings
     # What a page needs to open StackOne's <stackone-hub> with this token: its base-url and app-url.
     return jsonify(CONNECT_ANSWER.dump({**issued.as_json(), "authLinkUrl": issued.link,
-                                        "hubBaseUrl": settings.stackone_api_url,
-                                        "hubAppUrl": hub_app_url(settings.stackone_hub_url)}))
+                                        "hubBaseUrl": settings.stackone.api_url,
+                                        "hubAppUrl": hub_app_url(settings.stackone.hub_url)}))
 
 
 def link_answer(issued: IssuedSession) -> Response:

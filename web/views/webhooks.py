@@ -21,14 +21,14 @@ bp = Blueprint("webhooks", __name__)
 def receive_webhook():
     """Verify, de-duplicate, act, and answer 200 fast."""
     svc = services()
-    if not svc.settings.webhook_secrets:
+    if not svc.settings.events.webhook_secrets:
         raise WebhookUnavailable("No STACKONE_WEBHOOK_SECRETS configured; unsigned events are never accepted")
     body = read_body()
-    verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.webhook_secrets)
+    verify_signature(body, request.headers.get("x-stackone-signature"), svc.settings.events.webhook_secrets)
     event = parse_json_object(body, "The signed body")
     # Each account's state is tracked (and the account fetched, since events carry no status) for the customer's
     # app: only when it has a receiver (APP_WEBHOOK_URL).
-    connections = svc.connections if svc.settings.app_webhook_url else None
+    connections = svc.connections if svc.settings.events.app_webhook_url else None
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections)
     context().webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
