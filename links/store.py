@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from identity.owner import owner_key
 from links.model import Link
+from state.keys import owner_key
 
 PAGE, LONGEST_PAGE = 50, 100  # an owner's listing: the default page, and the most one call reads
 

@@ -20,9 +20,10 @@ from typing import Any
 
 import redis
 
-from identity.owner import owner_key
 from links.model import HORIZON, LONGEST_LIFETIME, Link
 from links.store import PAGE, Change, Reminder, page_bounds
+from state import keys
+from state.keys import owner_key
 from state.redis_state import RecentFailure, RedisState
 
 FIXED = ("handle", "digest", "owner_id", "owner_name", "origin_username", "created_by", "provider", "categories",
@@ -112,13 +113,13 @@ class RedisLinkStore:
     def __init__(self, state: RedisState) -> None:
         self._state = state
         self._redis = state.client
-        self._base = f"{state.prefix}{{links}}:"
+        self._prefix = state.prefix
         self._create, self._claim, self._finish = (self._redis.register_script(s) for s in (CREATE, CLAIM, FINISH))
         self._click, self._complete, self._withdraw = (self._redis.register_script(s)
                                                        for s in (CLICK, COMPLETE, WITHDRAW))
 
     def _key(self, kind: str, name: str = "") -> str:
-        return f"{self._base}{kind}:{name}" if name else self._base + kind
+        return keys.links(self._prefix, kind, name) if name else keys.links(self._prefix, kind)
 
     def _ask(self, call, *args, **kwargs) -> Any:
         # The app's one view of Redis: refused at once moments after a failure; StateUnavailable, never RedisError.

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from identity.owner import owner_key
 from links.model import HORIZON, LONGEST_LIFETIME, Link
 from links.store import PAGE, Change, Reminder, page_bounds
+from state.keys import owner_key
 from state.sqlite_db import open_database
 
 SCHEMA = (
