@@ -122,6 +122,13 @@ def ledger(prefix: str, *parts: str) -> str:
     return f"{prefix.rstrip(':')}:{{conn}}:" + ":".join(parts)
 
 
+def links(prefix: str, *parts: str) -> str:
+    """Redis: Auth Links of the customer's own; each kept 37 days after it was made; links/store_redis.py."""
+    # Parts: link <digest of the URL secret> (a hash: the record), handle <handle> (the digest), owner <owner key> (a
+    # sorted set of digests by created), remind (a sorted set of digests by when link.expiring is due). One hash tag.
+    return f"{prefix.rstrip(':')}:{{links}}:" + ":".join(parts)
+
+
 def limits_prefix(prefix: str) -> str:
     """Redis: the prefix of the per-owner limit's counts; each rule's window; ratelimit/ (the limits library)."""
     # The library's keys: <this>:LIMITER/<scope>/<owner key>/<amount>/<multiples>/<granularity>, scope `owner` or

@@ -86,6 +86,8 @@ def test_the_redis_structures_keep_their_hash_tags():
          "svc:{conn}:due:new", "svc:{conn}:ev:evt_1"]
     assert [keys.budget("svc", 29000000), keys.budget("svc:", "pause"), keys.limits_prefix("svc")] == \
         ["svc:{stackone-budget}:29000000", "svc:{stackone-budget}:pause", "svc:limits"]
+    assert [keys.links("svc:", "link", "d1"), keys.links("svc", "remind")] == \
+        ["svc:{links}:link:d1", "svc:{links}:remind"]
 
 
 def test_the_keys_from_before_the_ledger_are_still_found():
