@@ -19,8 +19,8 @@ from config.stackone import CATEGORIES, StackOneSettings
 from config.state import StateSettings
 
 __all__ = [
-    "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "DEFAULT_SERVICE_NAME", "ConfigError", "EventSettings", "LoginSettings",
-    "ServingSettings", "SessionPathSettings", "Settings", "StackOneSettings", "StateSettings",
+    "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "ConfigError", "EventSettings", "LoginSettings", "Settings",
+    "StackOneSettings", "StateSettings",
 ]
 
 

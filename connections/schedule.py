@@ -82,9 +82,3 @@ def after_failure(attempts_before: int, failure: Failure, rng: random.Random | N
     if failure.retry_after is not None and failure.status in RETRY_AFTER_STATUSES:
         delay = max(delay, failure.retry_after)
     return Next("retry", attempts, delay)
-
-
-def schedule_span() -> tuple[float, float, float]:
-    """The time from the first attempt to the last: (shortest with jitter, nominal, longest with jitter), seconds."""
-    total = sum(RETRY_DELAYS)
-    return total * (1 - JITTER), total, total * (1 + JITTER)

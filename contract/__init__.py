@@ -54,7 +54,7 @@ EXTENSION = "stackone_connect_openapi"
 
 # The problems each kind of route may answer (docs/api.md's errors table, per operation): errors.py's classes, so
 # each status and code is read from there.
-# A request that waited in a queue past its REQUEST_DEADLINE (serving.deadline) is refused before its login is read.
+# A request that waited in a queue past its REQUEST_DEADLINE (web/deadline.py) is refused before its login is read.
 LOGIN = (Unauthorized, OriginNotAllowed, RateLimited, ServiceBusy)
 BODY = (InvalidJSON, InvalidBody, OwnerFieldsForbidden, BodyTimeout, PayloadTooLarge, UnsupportedMediaType,
         InvalidRequest)

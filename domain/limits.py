@@ -1,5 +1,5 @@
 """ACCOUNT_LIMITS as a value: the most accounts an owner may have, in total and per provider (policy/caps.py applies
-them; config.py parses them)."""
+them; config/sessions.py parses them)."""
 
 from __future__ import annotations
 

@@ -21,14 +21,13 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from config import Settings
-from errors import RateLimited
 from ratelimit.memory import MAX_TRACKED_OWNERS, SweptMemoryStorage
 from state.keys import limits_prefix
 from state.redis_state import Outage
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OwnerLimit", "RateLimited"]
+__all__ = ["OwnerLimit"]
 
 
 class OwnerLimit:

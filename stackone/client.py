@@ -46,7 +46,7 @@ class StackOneClient(Transport):
         for items in self._pages(params, PAGE_SIZE):
             # Trust nothing StackOne returns beyond what we asked: another owner's account must never count here.
             accounts.update((a.id, a) for a in items if a.id not in accounts and a.origin_owner_id == owner_id
-                            and (provider is None or a.provider == provider))
+                            and (provider is None or (a.provider or "").casefold() == provider.casefold()))
         return list(accounts.values())
 
     def account_pages(self, page_size: int = PAGE_SIZE) -> Iterator[list[Account]]:

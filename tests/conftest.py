@@ -69,7 +69,7 @@ def browser():
 @pytest.fixture
 def redis_server(tmp_path):
     """A real redis-server on a free loopback port, stopped after the test."""
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     server = RedisServer(tmp_path)
     server.start()

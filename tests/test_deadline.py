@@ -110,3 +110,17 @@ def test_without_a_trusted_proxy_a_client_cannot_claim_it_waited(client, stackon
 
 def test_liveness_is_never_refused_for_waiting(behind_proxy):
     assert behind_proxy.get("/healthz", headers=arrived(30)).status_code == 200
+
+
+def test_no_request_leaves_its_deadline_to_whatever_runs_next_on_its_thread(env, stackone):
+    # The deadline is a context variable (domain/deadline.py); a thread or greenlet serves request after request.
+    from domain import deadline
+
+    client = create_app({**env, "TRUSTED_PROXY_COUNT": "1"}).test_client()
+    stackone.get(f"{API}/accounts", json=[account()])
+    answers = [client.get("/stackone_accounts", headers=bearer()).status_code,  # answered
+               client.get("/stackone_accounts").status_code,  # refused at login
+               client.get("/stackone_accounts", headers={**bearer(), "X-Request-Start": f"t={time.time() - 60:.3f}"}
+                          ).status_code]  # refused by the deadline's own hook: it waited a minute in a queue
+    assert answers == [200, 401, 503]
+    assert deadline.current() is None

@@ -168,8 +168,8 @@ def test_two_hosts_one_redis_with_real_processes(tmp_path):
     """
     import requests
 
+    from support.redis_server import RedisServer
     from tests.e2e_processes import free_port, gunicorn_hosts, running_sandbox
-    from tests.redis_server import RedisServer
 
     store = RedisServer(tmp_path)
     key = "v1.sandbox.fleet_key_0123456789"

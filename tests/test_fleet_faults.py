@@ -33,7 +33,7 @@ APP_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     """A redis-server, the sandbox, a slow receiver and two gunicorn hosts (2 workers each) on free loopback ports."""
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     folder = tmp_path_factory.mktemp("fleet-faults")
     store = RedisServer(folder)

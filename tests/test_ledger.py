@@ -21,7 +21,7 @@ OWNERS = ["org-a", "org-b"]
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     """One real redis-server for the module; each example starts from an empty database."""
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("ledger-redis"))
     server.start()

@@ -46,7 +46,7 @@ class Backends:
 @pytest.fixture(scope="module")
 def backends(tmp_path_factory):
     """Stores on one real redis-server for the module (each with a key prefix of its own) and on SQLite folders."""
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     server = RedisServer(tmp_path_factory.mktemp("links-redis"))
     server.start()

@@ -28,7 +28,7 @@ def two_hosts(request, tmp_path):
     if request.param == "files":
         yield open_sqlite_state(str(tmp_path / "state")), open_sqlite_state(str(tmp_path / "state"))
         return
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     server = RedisServer(tmp_path)
     server.start()

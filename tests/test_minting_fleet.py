@@ -23,7 +23,7 @@ URL = "/stackone_connect_sessions"
 def running_fleet(folder, **settings: str):
     """Sandbox, a redis-server, and two gunicorn masters (2 workers each) sharing it, on free loopback ports; yields
     the two hosts' URLs and the sandbox's. `settings` adds to (or replaces) the hosts' environment."""
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     store = RedisServer(folder)
     store.start()

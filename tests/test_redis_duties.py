@@ -10,7 +10,7 @@ import redis
 
 from state.redis_duties import report
 from state.redis_state import RedisState
-from tests.redis_server import RedisServer
+from support.redis_server import RedisServer
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import time
 import pytest
 import requests
 
+from support.slow_clients import hold_slow_clients
 from tests.e2e_processes import gunicorn_stack
 from tests.helpers import login, stackone_signature
-from tests.slow_clients import hold_slow_clients
 
 pytestmark = pytest.mark.e2e
 KEY = "v1.sandbox.serving_key_0123456789"

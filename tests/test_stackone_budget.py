@@ -84,7 +84,7 @@ def budgets(request, tmp_path):
     if request.param == "one host":
         budget = Budget(rule, state, processes=1)
         return budget, budget
-    from tests.redis_server import RedisServer
+    from support.redis_server import RedisServer
 
     server = RedisServer(tmp_path)
     server.start()

@@ -1,1 +1,1 @@
-"""Thin Flask views: parse, validate, resolve the owner, let the policy decide, call StackOne, answer."""
+"""Thin Flask views: read and validate the body, resolve the owner, hand over to the use cases, answer."""

@@ -1,0 +1,104 @@
+"""The `auth-link` command: the dashboard's "Create Auth Link" for trusted operators, through the same policy."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+from flask import Flask
+from marshmallow import ValidationError
+
+from config import CATEGORIES
+from errors import AccountLimitReached, AmbiguousAccount, ServiceError
+from extensions import services
+from identity.owner import Owner
+from logs.audit import audit
+from schemas.session_request import AuthLinkRequestSchema
+
+# The HTTP API's words for what the operator typed as options: errors speak the command's own language.
+# (The camelCase names only, in free text: "provider" or "label" there is the plain word.)
+WIRE_NAMES = {"expiresIn": "--expires-in", "accountId": "--account-id", "originUsername": "--username",
+              "multiple: true": "--multiple"}
+FIELD_OPTIONS = {**WIRE_NAMES, "provider": "--provider", "category": "--category", "categories": "--category",
+                 "label": "--label", "multiple": "--multiple"}
+_WIRE_NAME = re.compile("|".join(re.escape(k) for k in sorted(WIRE_NAMES, key=len, reverse=True)))
+
+
+def in_cli_words(text: str, owner_id: str | None = None) -> str:
+    """A message of the HTTP API in the command's words: its options, and the owner it names."""
+    text = _WIRE_NAME.sub(lambda m: WIRE_NAMES[m.group(0)], text)
+    if owner_id:
+        text = text.replace("Your organisation", f"Owner {owner_id}").replace("your organisation", f"owner {owner_id}")
+    return text
+
+
+def _one_line(errors: dict) -> str:
+    parts = []
+    for field, messages in errors.items():
+        text = messages if isinstance(messages, list) else [str(messages)]
+        parts.append(f"{FIELD_OPTIONS.get(field, field)}: {in_cli_words(' '.join(str(m) for m in text))}")
+    return "; ".join(parts)
+
+
+def _refusal(exc: ServiceError, owner_id: str) -> click.ClickException:
+    message = in_cli_words(f"{exc.code}: {exc.detail}", owner_id)
+    if isinstance(exc, AmbiguousAccount):
+        choices = ", ".join(f"{c['id']} ({c.get('label') or 'no label'})" for c in exc.extra.get("candidates", []))
+        message += f". Accounts: {choices}. Rerun with --account-id ID, or --multiple --label NAME to add another"
+    if isinstance(exc, AccountLimitReached):
+        message += ". Rerun with --ignore-limits to mint past the cap (recorded in the audit trail)"
+    return click.ClickException(message)
+
+
+def register(app: Flask, command_class) -> None:
+    """Add `auth-link` to the app's CLI."""
+
+    # Options are checked here, not by click's types, so every mistake is a single "Error: ..." line.
+    @app.cli.command("auth-link", cls=command_class)
+    @click.option("--owner-id", help="Your customer's id in your own system (origin_owner_id).")
+    @click.option("--owner-name", help="Your customer's name in your own system (origin_owner_name).")
+    @click.option("--username", help="The user who will connect (origin_username), e.g. an email.")
+    @click.option("--category", help=f"Open the hub at one category: {', '.join(CATEGORIES)}.")
+    @click.option("--provider", help="Open the hub at one provider, e.g. bamboohr.")
+    @click.option("--account-id", help="Re-link this existing account of the owner (the hub opens it for editing).")
+    @click.option("--multiple", is_flag=True, help="Add another account beside the owner's existing ones.")
+    @click.option("--label", help="A label stored on the account; tells several accounts of one provider apart.")
+    @click.option("--expires-in", help="Seconds the link works for (60 to 604800; default 432000, 5 days).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+    @click.option("--ignore-limits", is_flag=True, help="Mint past ACCOUNT_LIMITS' caps (recorded in the audit trail).")
+    def auth_link(owner_id, owner_name, username, category, provider, account_id, multiple, label, expires_in,
+                  as_json, ignore_limits):
+        """Create an Auth Link to send to a customer (operators only: you name the owner)."""
+        owner_id, owner_name = (owner_id or "").strip(), (owner_name or "").strip()
+        if not owner_id or not owner_name:
+            raise click.ClickException("--owner-id and --owner-name are both required")
+        body: dict = {"originUsername": username, "provider": provider, "category": category,
+                      "accountId": account_id, "label": label, "multiple": True if multiple else None}
+        if expires_in is not None:
+            try:
+                body["expiresIn"] = int(expires_in)
+            except ValueError:
+                message = f"--expires-in must be a whole number of seconds, not {expires_in!r}"
+                raise click.ClickException(message) from None
+        try:
+            request = AuthLinkRequestSchema().load({k: v for k, v in body.items() if v is not None})
+        except ValidationError as exc:
+            raise click.ClickException(_one_line(exc.normalized_messages())) from None
+        try:
+            # Decided from StackOne itself, not the 60-second cache: an operator acts on what is there now.
+            issued = services().sessions.open_session(Owner(owner_id, owner_name, username), request,
+                                                      ignore_limits=ignore_limits, live=True)
+        except ServiceError as exc:
+            raise _refusal(exc, owner_id) from None
+        extra = {"limits_ignored": True} if ignore_limits else {}
+        audit("auth_link_minted", via="cli", owner_id=owner_id, username=username, **extra, **issued.audit_fields())
+        answer = {"url": issued.link, **issued.as_json()}
+        if as_json:
+            click.echo(json.dumps(answer, indent=2))
+            return
+        click.echo(f"Auth Link for {owner_name} ({owner_id}), action {answer['action']}:")
+        click.echo(issued.link)
+        days = issued.expires_in / 86400
+        click.echo(f"Works until {answer['expiresAt']} ({days:g} days); anyone holding it can connect an account "
+                   f"for {owner_name}.")
