@@ -28,15 +28,16 @@ from web.problems import register_problem_handlers
 from web.views.health import wrong_url_recorder
 
 
-def create_app(env: Mapping[str, str] | None = None) -> Flask:
-    """Build the app from an environment mapping (os.environ by default); raises ConfigError when incomplete.
+def create_app(env: Mapping[str, str] | None = None, *, settings: Settings | None = None) -> Flask:
+    """Build the app from an environment mapping (os.environ by default), or from settings already parsed (gunicorn's
+    master parses them once and its workers inherit them); raises ConfigError when incomplete.
 
     Under the `flask` command (an operator's tool that names the owner itself) OWNER_AUTH is not needed, and an
     incomplete configuration is reported by the command that needs it, as one line, not while listing commands.
     """
     in_cli = click.get_current_context(silent=True) is not None
     try:
-        settings = Settings.from_env(env, login_required=not in_cli)
+        settings = settings or Settings.from_env(env, login_required=not in_cli)
     except ConfigError as exc:
         if not in_cli:
             raise

@@ -33,8 +33,9 @@ def load_app() -> Flask:
     from app import create_app
     from connections import background
     from extensions import EXTENSION_KEY
+    from serving.gunicorn_settings import master_settings
 
-    app = create_app()
+    app = create_app(settings=master_settings())  # parsed once by gunicorn's master (None without gunicorn)
     if "gunicorn.arbiter" in sys.modules:
         svc = app.extensions[EXTENSION_KEY]
         if svc.settings.events.app_webhook_url:  # accounts are tracked (and so reconciled) for the customer's app only

@@ -122,6 +122,12 @@ def when_ready(server):
     publish_metrics_sockets(server.LISTENERS, master_metrics_bind())
 
 
+def master_settings() -> Settings | None:
+    """The service's settings as on_starting parsed them, inherited by every forked worker (None before it ran, or
+    outside gunicorn): the workers build their app from them rather than parsing the environment again."""
+    return _master_settings
+
+
 def master_metrics_bind() -> str | None:
     """METRICS_BIND as on_starting parsed it (None before it ran, as for a config file that skips it)."""
     return _master_settings.serving.metrics_bind if _master_settings else None

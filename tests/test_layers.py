@@ -55,3 +55,4 @@ def test_what_gunicorns_master_imports_leaves_prometheus_for_the_workers():
     probe = "import sys, serving.gunicorn_settings, serving.worker; print('prometheus_client' in sys.modules)"
     ran = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
+

@@ -26,3 +26,13 @@ def test_the_masters_check_leaves_requests_and_urllib3_unimported(tmp_path):
     answer = json.loads(result.stdout)
     assert answer["loaded"] == []  # imported before gevent's patch, they would hold the blocking ssl and socket
     assert any("STACKONE_WEBHOOK_SECRETS is not set" in line for _, line in answer["notes"])
+
+
+def test_a_worker_builds_its_app_from_the_settings_its_master_parsed(env, monkeypatch):
+    from config import Settings
+    from extensions import EXTENSION_KEY
+    from serving import entry
+
+    parsed = Settings.from_env({**env, "SERVICE_NAME": "parsed-by-the-master"})
+    monkeypatch.setattr("serving.gunicorn_settings._master_settings", parsed)
+    assert entry.load_app().extensions[EXTENSION_KEY].settings is parsed

@@ -44,3 +44,12 @@ def test_the_apps_table_lists_only_codes_the_service_answers():
     answered = {error.code for error in every_error()} | set(HTTP_CODES.values())
     unknown = documented_tables()[0] - answered
     assert not unknown, f"docs/api.md's errors table lists {sorted(unknown)}, which errors.py does not define"
+
+
+def test_gunicorns_own_refusals_are_the_codes_of_the_second_table():
+    # What serving/worker.py answers before the app sees a request, and what docs/api.md says it answers.
+    from serving.worker import _REFUSALS
+
+    answered = {code for _, (_, code, _) in _REFUSALS} | {"payload_too_large", "body_timeout"}
+    assert documented_tables()[1] <= answered | {error.code for error in every_error()}
+    assert {code for _, (_, code, _) in _REFUSALS} <= set().union(*documented_tables())
