@@ -19,12 +19,12 @@ from connections.sender import AppWebhookSender
 from identity.resolver import OwnerResolver
 from ratelimit import OwnerLimit
 from sessions.flow import Minter
-from sessions.mint import SessionSettings, session_outcome
+from sessions.mint import SessionSettings
 from sessions.once import Once
 from sessions.reservations import Reservations
 from sessions.sealing import Sealer
 from sessions.service import SessionService
-from sessions.status import SessionPolls
+from sessions.status import SessionPolls, asking_stackone
 from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state import SharedState
@@ -83,15 +83,7 @@ class Services:
             limit = OwnerLimit(settings, getattr(self.state, "outage", None),
                                rules=settings.serving.owner_status_rate_limit, scope="status")
             budget = lambda owner_id: limit.take(owner_key(owner_id))  # noqa: E731 - one line, kept beside its limit
-        client = self.client
-
-        def ask(owner_id: str, token: str):
-            # As background work in StackOne's budget (a page polls every few seconds). Without attempts, read off
-            # the accounts asked live: the cache may predate the account this session made.
-            with StackOneClient.background():
-                return session_outcome(client, owner_id, token)
-
-        return SessionPolls(self.state, ask, budget)
+        return SessionPolls(self.state, asking_stackone(self.client), budget)
 
     @functools.cached_property
     def connections(self) -> ConnectionMonitor:

@@ -18,6 +18,8 @@ from datetime import datetime
 from domain.accounts import SessionDetails
 from domain.times import parse_iso
 from errors import RateLimited, StateUnavailable
+from sessions.mint import session_outcome
+from stackone.client import StackOneClient
 from state import SharedState, keys
 from state.waiting import wait_until
 
@@ -34,6 +36,15 @@ WAIT_POLL = 0.05
 # The refusal (rule, seconds to wait) of the owner's poll budget, or None when the poll may ask StackOne.
 Budget = Callable[[str], tuple | None]
 Ask = Callable[[str, str], SessionDetails]
+
+
+def asking_stackone(client: StackOneClient) -> Ask:
+    """How a poll asks StackOne: as background work in StackOne's budget (a page polls every few seconds); without
+    attempts in StackOne's answer, read off the owner's accounts asked live (the cache may predate the account)."""
+    def ask(owner_id: str, token: str) -> SessionDetails:
+        with StackOneClient.background():
+            return session_outcome(client, owner_id, token)
+    return ask
 
 
 @dataclass(frozen=True)
