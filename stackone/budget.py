@@ -137,6 +137,7 @@ class Budget:
         self._outage = outage or Outage()
         self._paused_until = 0.0  # this process's own copy of the last pause it saw (no store asked meanwhile)
         self._pause_read_at = 0.0  # monotonic: when the host's shared pause is next read (one host, no Redis)
+        self.monotonic = time.monotonic  # the clock of those reads (a test moves its own)
         self._redis = None
         if redis_url:
             self._client = redis.Redis.from_url(redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
@@ -190,7 +191,7 @@ class Budget:
         raise Refused(wait_until_below(prev, cur, ceiling, elapsed, rule.period), paused=False)
 
     def _check_shared_pause(self, now: float) -> None:
-        tick = time.monotonic()
+        tick = self.monotonic()
         if tick < self._pause_read_at:
             return
         self._pause_read_at = tick + PAUSE_RECHECK

@@ -148,7 +148,7 @@ def test_without_redis_a_worker_sees_another_workers_pause_within_a_second_not_o
     rule = Rule.parse(TEN_A_DAY, 0.2)
     worker, other = Budget(rule, state, processes=1), Budget(rule, state, processes=1)
     ticks = iter(range(1000))  # the monotonic clock, 0.25 s a call: reads of the pause are counted below
-    monkeypatch.setattr("stackone.budget.time.monotonic", lambda: next(ticks) * 0.25)
+    worker.monotonic = lambda: next(ticks) * 0.25
     reads = []
     get = state.get
     monkeypatch.setattr(state, "get", lambda key: reads.append(key) or get(key))
