@@ -41,7 +41,8 @@ def app(request, env, receiver):
     if request.param == "redis":
         env = {**env, "REDIS_URL": request.getfixturevalue("redis_server").url}
     application = create_app({**env, "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "APP_WEBHOOK_URL": receiver.url,
-                              "APP_WEBHOOK_SECRET": APP_SECRET, "RECONCILE_INTERVAL": "0"})
+                              "APP_WEBHOOK_SECRET": APP_SECRET, "RECONCILE_INTERVAL": "0",
+                              "AUTH_LINK_BASE_URL": "https://connect.example.test"})
     yield application
     application.extensions["stackone_connect"].client.close()
 

@@ -30,7 +30,7 @@ def receive_webhook():
     # app: only when it has a receiver (APP_WEBHOOK_URL).
     connections = svc.connections if svc.settings.events.app_webhook_url else None
     outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections,
-                           links=svc.link_store)
+                           links=svc.link_store if svc.links_on else None)
     context().webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
         # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
