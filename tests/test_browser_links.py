@@ -112,6 +112,7 @@ def test_a_link_withdrawn_from_the_kits_list_shows_the_410_page(browser, links_s
         page.get_by_role("status").filter(has_text=f"Withdrew the Greenhouse link for {USER}.").wait_for()
         row = sent(page, link_id)  # the list, read again
         assert "Withdrawn" in row.inner_text() and row.get_by_role("button").count() == 0
+        assert row.evaluate("el => document.activeElement === el")  # the keyboard's place is kept
         assert errors == []
     status, text = refused(browser, url)
     assert status == 410 and "withdrawn" in text.lower()

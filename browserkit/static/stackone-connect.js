@@ -363,6 +363,9 @@ export function mountIntegrations(root, options = {}) {
       await client.withdrawLink(link.id);
     } finally {
       await refreshLinks(); // also when it had ended meanwhile (409): the list then says how
+      // Its button is gone with the old list: keep the keyboard's place on the link's new row.
+      const row = sentList.querySelector(`li[data-link-id="${CSS.escape(link.id)}"]`);
+      if (row) { row.tabIndex = -1; row.focus(); }
     }
     say(`Withdrew the ${linkName(link)}.`);
   }
