@@ -85,13 +85,14 @@ def create_app(env: Mapping[str, str] | None = None) -> Flask:
     from web.views.accounts import bp as accounts_bp
     from web.views.admin import bp as admin_bp
     from web.views.health import bp as health_bp
+    from web.views.links import bp as links_bp
     from web.views.providers import bp as providers_bp
     from web.views.sessions import bp as sessions_bp
     from web.views.webhooks import bp as webhooks_bp
 
     app.extensions[OPENAPI] = build_document(settings)
-    for blueprint in (health_bp, sessions_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp, contract_bp,
-                      admin_bp):
+    for blueprint in (health_bp, sessions_bp, links_bp, accounts_bp, providers_bp, webhooks_bp, browserkit_bp,
+                      contract_bp, admin_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     init_owner_limit(app, settings, outage=getattr(state, "outage", None))

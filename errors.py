@@ -223,6 +223,27 @@ class SessionNotFound(ServiceError):
         super().__init__(detail or "No such session was minted for your organisation", **kwargs)
 
 
+
+# An Auth Link of the customer's own (AUTH_LINK_BASE_URL), asked about or withdrawn by its owner.
+class LinkNotFound(ServiceError):
+    """No such link of this owner (unknown, past its keeping, or another organisation's): one answer for all."""
+
+    status = 404
+    code = "link_not_found"
+    title = "Link not found"
+
+    def __init__(self, detail: str | None = None, **kwargs) -> None:
+        super().__init__(detail or "No such link was sent by your organisation", **kwargs)
+
+
+class LinkEnded(ServiceError):
+    """The link was completed (an account was made through it) or expired: there is nothing left to withdraw."""
+
+    status = 409
+    code = "link_ended"
+    title = "Link already ended"
+
+
 # What every worker shares.
 class StateUnavailable(ServiceError):
     """The shared state (Redis) cannot be reached; what needs it is refused so that it is tried again later."""

@@ -17,8 +17,10 @@ from connections.monitor import ConnectionMonitor
 from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
 from identity.resolver import OwnerResolver
+from links.store import LinkStore, open_link_store
 from ratelimit import OwnerLimit
 from sessions.flow import Minter
+from sessions.links import LinkService
 from sessions.mint import SessionSettings, session_outcome
 from sessions.once import Once
 from sessions.reservations import Reservations
@@ -67,12 +69,34 @@ class Services:
                           reservations=Reservations(self.state), session_settings=self.session_settings,
                           limits=settings.sessions.account_limits, reuse_window=settings.sessions.reuse_window,
                           sealer=Sealer(settings.stackone.api_key, "held sessions"),
-                          still_pending=service.kept_session_pending)
+                          still_pending=service.kept_session_pending,
+                          # Live links of ours hold places under the caps (read when the caps are checked).
+                          link_places=(lambda owner_id: self.links.places(owner_id)) if self.links_on else None)
 
         sending = bool(settings.events.app_webhook_url)
         return SessionService(client=self.client, accounts=self.accounts, state=self.state, polls=self.polls,
                               minter=minter, monitor=lambda: self.connections if sending else None,
                               stackone_timeout=settings.stackone.timeout)
+
+    @property
+    def links_on(self) -> bool:
+        """Whether Auth Links are ours (AUTH_LINK_BASE_URL set) rather than StackOne's own."""
+        return self.settings.links.base_url is not None
+
+    @functools.cached_property
+    def link_store(self) -> LinkStore:
+        """Where the Auth Links of ours are kept, beside the shared state (Redis's structures, or STATE_DIR's
+        database); opened when first needed."""
+        return open_link_store(self.state, self.settings.state.state_dir)
+
+    @functools.cached_property
+    def links(self) -> LinkService:
+        """Make, list, withdraw and click the Auth Links of ours (only with AUTH_LINK_BASE_URL set)."""
+        settings = self.settings.links
+        if settings.base_url is None:
+            raise RuntimeError("AUTH_LINK_BASE_URL is not set: links are StackOne's own")
+        return LinkService(store=self.link_store, sessions=self.sessions, base_url=settings.base_url,
+                           click_lifetime=settings.click_lifetime)
 
     @functools.cached_property
     def polls(self) -> SessionPolls:

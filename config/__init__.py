@@ -1,7 +1,7 @@
 """Settings read from the environment once, in the app factory; a missing secret is a start-up error.
 
-One group per consumer (config/stackone.py, login.py, sessions.py, state.py, events.py, serving.py), each a frozen
-dataclass with its own from_env; `Settings` composes them: `settings.stackone.timeout`, `settings.login.owner_auth`.
+One group per consumer (config/stackone.py, login.py, sessions.py, state.py, events.py, serving.py, links.py), each a
+frozen dataclass with its own from_env; `Settings` composes them: `settings.stackone.timeout`, `settings.links`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from config.events import EventSettings, webhook_secrets
+from config.links import LinkSettings
 from config.login import LoginSettings
 from config.parsing import DEFAULT_SERVICE_NAME, ConfigError, text
 from config.serving import DEFAULT_OWNER_RATE_LIMIT, ServingSettings
@@ -19,8 +20,8 @@ from config.stackone import CATEGORIES, StackOneSettings
 from config.state import StateSettings
 
 __all__ = [
-    "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "ConfigError", "EventSettings", "LoginSettings", "Settings",
-    "StackOneSettings", "StateSettings",
+    "CATEGORIES", "DEFAULT_OWNER_RATE_LIMIT", "ConfigError", "EventSettings", "LinkSettings", "LoginSettings",
+    "Settings", "StackOneSettings", "StateSettings",
 ]
 
 
@@ -34,6 +35,7 @@ class Settings:
     state: StateSettings = field(default_factory=StateSettings)
     events: EventSettings = field(default_factory=EventSettings)
     serving: ServingSettings = field(default_factory=ServingSettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, login_required: bool = True) -> Settings:
@@ -53,4 +55,5 @@ class Settings:
             state=StateSettings.from_env(env, service_name=service_name),
             events=EventSettings.from_env(env),
             serving=ServingSettings.from_env(env),
+            links=LinkSettings.from_env(env),
         )

@@ -24,6 +24,8 @@ from errors import (
     InvalidIdempotencyKey,
     InvalidJSON,
     InvalidRequest,
+    LinkEnded,
+    LinkNotFound,
     OriginNotAllowed,
     OwnerFieldsForbidden,
     PayloadTooLarge,
@@ -95,6 +97,10 @@ OPERATIONS = [
     ("/stackone_auth_links", "post", "Mint a forwardable Auth Link (5 days by default, at most 7)",
      AuthLinkRequestSchema, "minting", (200, answers.AuthLinkAnswerSchema),
      _merge(LOGIN, BODY, POLICY, MINTING, UPSTREAM)),
+    ("/stackone_auth_links", "get", "The caller's Auth Links of ours, newest first (AUTH_LINK_BASE_URL)",
+     None, "links", (200, answers.LinksAnswerSchema), _merge(LOGIN, (OwnerFieldsForbidden, InvalidRequest))),
+    ("/stackone_auth_links/{link_id}", "delete", "Withdraw one of the caller's live links (AUTH_LINK_BASE_URL)",
+     None, None, (204, None), _merge(LOGIN, (OwnerFieldsForbidden, LinkNotFound, LinkEnded, StateUnavailable))),
     ("/stackone_connect_sessions/status", "post", "How a session the caller minted went",
      SessionStatusRequestSchema, None, (200, answers.SessionStatusAnswerSchema),
      _merge(LOGIN, BODY, (SessionNotFound,), UPSTREAM)),
@@ -122,6 +128,19 @@ OPERATIONS = [
 ]
 
 
+LINK_CLICK = {
+    "summary": "Open an Auth Link of ours: a session minted now, then to StackOne's hub (no login; never cached)",
+    "parameters": [{"in": "path", "name": "secret", "required": True, "schema": {"type": "string"}}],
+    "responses": {
+        "302": {"description": "To StackOne's hub with a session of AUTH_LINK_CLICK_LIFETIME"},
+        "404": {"description": "An HTML page: no such link", "content": {"text/html": {}}},
+        "410": {"description": "An HTML page: withdrawn, expired or already used", "content": {"text/html": {}}},
+        "409": {"description": "An HTML page: refused now (a cap, an ambiguous account)", "content": {"text/html": {}}},
+        "503": {"description": "An HTML page: StackOne or the shared state unavailable", "content": {"text/html": {}}},
+    },
+}
+
+
 def build_document(settings: Settings) -> dict:
     """The OpenAPI 3.1 document for this configuration (its security scheme follows OWNER_AUTH)."""
     spec = APISpec(title="stackone-connect-backend", version="1.0.0", openapi_version="3.1.0",
@@ -138,6 +157,10 @@ def build_document(settings: Settings) -> dict:
     for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
         if path.startswith("/admin/") and not settings.serving.admin_token:
             continue  # without ADMIN_TOKEN the operator's route is a 404: not part of this deployment's contract
+        if path.startswith("/stackone_auth_links") and method != "post" and not settings.links.base_url:
+            continue  # links are StackOne's own: nothing to list or withdraw (404)
+        if path == "/stackone_auth_links" and method == "post" and settings.links.base_url:
+            answer = answers.SentLinkAnswerSchema  # a link of ours: no token until it is clicked
         operation: dict = {"summary": summary, "responses": {}}
         if path.startswith("/stackone_") and path != "/stackone_webhooks":
             operation["security"] = [{"login": []}]
@@ -153,6 +176,15 @@ def build_document(settings: Settings) -> dict:
         if path == "/stackone_accounts/{account_id}":
             operation["parameters"] = [{"in": "path", "name": "account_id", "required": True,
                                         "schema": {"type": "string"}}]
+        if path == "/stackone_auth_links/{link_id}":
+            operation["parameters"] = [{"in": "path", "name": "link_id", "required": True,
+                                        "schema": {"type": "string", "pattern": "^lnk_[A-Za-z0-9_-]{12}$"}}]
+        if query == "links":
+            operation["parameters"] = [
+                {"in": "query", "name": "limit", "required": False,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+                {"in": "query", "name": "offset", "required": False,
+                 "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}}]
         if path == "/stackone_webhooks":
             operation["parameters"] = [{"in": "header", "name": "x-stackone-signature", "required": False,
                                         "schema": {"type": "string"}}]
@@ -169,6 +201,9 @@ def build_document(settings: Settings) -> dict:
                 "description": "Problem codes: " + ", ".join(codes),
                 "content": {"application/problem+json": {"schema": "Problem"}}}
         spec.path(path=path, operations={method: operation})
+    if settings.links.base_url:
+        # The link itself: its holder's browser, no login; a redirect or a small HTML page, never JSON.
+        spec.path(path="/l/{secret}", operations={"get": LINK_CLICK})
     document = spec.to_dict()
     _cross_field_rules(document, settings)
     return document

@@ -10,9 +10,11 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 # Connect Session tokens: StackOne's (cst_...) and the bundled sandbox's (sbx_...).
 _SESSION_TOKEN = re.compile(r"\b(?:cst|sbx)_[A-Za-z0-9._~+/=-]{6,}")
-# What every one of the three patterns above needs somewhere in the text: one scan rules all three out, which is
+# An Auth Link of ours: its path is /l/ and the link's secret (e.g. in gunicorn's own access line, GUNICORN_ACCESSLOG).
+_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_-]+")
+# What every one of the four patterns above needs somewhere in the text: one scan rules them all out, which is
 # what happens for nearly every line (each is written for every request).
-_MAYBE_CREDENTIAL = re.compile(r"(?i:bearer|basic)\s|eyJ|cst_|sbx_")
+_MAYBE_CREDENTIAL = re.compile(r"(?i:bearer|basic)\s|eyJ|cst_|sbx_|/l/")
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators: anything that can end or
 # rewrite a log line on a terminal or in a line-oriented collector.
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -30,9 +32,10 @@ def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
 
 
 def redact(text: str, forms: tuple[str, ...] = ()) -> str:
-    """Replace bearer and Basic credentials, JWTs, session tokens and the given secret forms."""
+    """Replace bearer and Basic credentials, JWTs, session tokens, link paths and the given secret forms."""
     if _MAYBE_CREDENTIAL.search(text):
         text = _SESSION_TOKEN.sub("[redacted-token]", _JWT.sub("[redacted-jwt]", _BEARER.sub(r"\1 [redacted]", text)))
+        text = _LINK_PATH.sub("/l/[redacted-link]", text)
     for form in forms:
         if form in text:
             text = text.replace(form, "[redacted]")

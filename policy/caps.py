@@ -35,6 +35,9 @@ class Reservation:
     # The holder's decision key, and the session sealed to that key: the holder asking again gets it back.
     reuse: str | None = None
     sealed: str | None = None
+    # The handle of a live Auth Link of ours holding this place (read from the link store, never stored here): it
+    # holds it until it ends, and its owner may withdraw it.
+    link: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the shared state."""
@@ -61,8 +64,8 @@ class Reservation:
 
     def as_json(self) -> dict[str, Any]:
         """What a refusal tells of it (never the token)."""
-        return {"provider": self.provider, "username": self.holder, "kind": self.kind,
-                "expiresAt": iso_utc(self.until)}
+        told = {"provider": self.provider, "username": self.holder, "kind": self.kind, "expiresAt": iso_utc(self.until)}
+        return told | {"linkId": self.link} if self.link else told
 
 
 def _text(value: Any) -> str | None:
@@ -119,6 +122,8 @@ def how_to_free(held: list[Account], reserved: list[Reservation]) -> str:
     if any(r.kind == "session" for r in reserved):
         ways.append("a session being connected frees its place when its hub is closed without connecting, or when "
                     "it ends")
-    if any(r.kind == "link" for r in reserved):
+    if any(r.kind == "link" and r.link is None for r in reserved):
         ways.append("an unused link holds its place until it ends")
+    if any(r.link for r in reserved):
+        ways.append("withdraw a link you no longer need: it frees its place at once")
     return "; ".join(ways) or "ask your administrator to raise the limit"

@@ -36,6 +36,50 @@ class AuthLinkAnswerSchema(SessionFieldsSchema):
     url = fields.String(required=True)
 
 
+class SentLinkAnswerSchema(Schema):
+    """200 of POST /stackone_auth_links with AUTH_LINK_BASE_URL set: a link of ours, no token (none exists until it
+    is clicked)."""
+
+    url = fields.String(required=True, metadata={"description": "AUTH_LINK_BASE_URL/l/<secret>: shown once."})
+    id = fields.String(required=True, metadata={"description": "The link's handle, for the list and DELETE."})
+    action = fields.String(required=True, validate=ACTIONS, metadata={
+        "description": "As decided now; a click decides again from the owner's accounts at that moment."})
+    provider = fields.String(required=True, allow_none=True)
+    accountId = fields.String(metadata={"description": "Present for action update."})  # noqa: N815
+    expiresIn = fields.Integer(required=True)  # noqa: N815
+    expiresAt = fields.String(required=True, metadata={"format": "date-time"})  # noqa: N815
+    status = fields.String(required=True, validate=validate.OneOf(["live"]))
+
+
+LINK_STATUSES = validate.OneOf(["live", "completed", "withdrawn", "expired"])
+
+
+class LinkSchema(Schema):
+    """One of the owner's links, as listed (null for what is not known)."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, validate=LINK_STATUSES)
+    for_ = fields.String(required=True, allow_none=True, data_key="for", attribute="for",
+                         metadata={"description": "Whom it was sent to (origin_username)."})
+    by = fields.String(required=True, allow_none=True, metadata={"description": "The login's user who made it."})
+    provider = fields.String(required=True, allow_none=True)
+    label = fields.String(required=True, allow_none=True)
+    createdAt = fields.String(required=True, metadata={"format": "date-time"})  # noqa: N815
+    expiresAt = fields.String(required=True, metadata={"format": "date-time"})  # noqa: N815
+    firstClickAt = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})  # noqa: N815
+    lastClickAt = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})  # noqa: N815
+    clicks = fields.Integer(required=True)
+    completedAt = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})  # noqa: N815
+    accountId = fields.String(required=True, allow_none=True, metadata={  # noqa: N815
+        "description": "The account made through it once completed, else the account it reconnects, else null."})
+
+
+class LinksAnswerSchema(Schema):
+    """200 of GET /stackone_auth_links: the owner's links, newest first."""
+
+    links = fields.List(fields.Nested(LinkSchema), required=True)
+
+
 class StatusReasonSchema(Schema):
     """One of StackOne's reasons for an account's status."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from domain.accounts import SessionDetails
 from errors import AccountLimitReached, InProgress, ServiceBusy, StateUnavailable
@@ -20,13 +21,16 @@ from stackone.client import StackOneClient
 from stackone.directory import AccountDirectory
 from state.keys import digest
 
+T = TypeVar("T")
+
 
 class Minter:
     """Decides and mints for the routes and the CLI, with reuse (SESSION_REUSE_WINDOW) and caps (ACCOUNT_LIMITS)."""
 
     def __init__(self, *, client: StackOneClient, accounts: AccountDirectory, once: Once, reservations: Reservations,
                  session_settings: SessionSettings, limits: AccountLimits | None, reuse_window: int,
-                 sealer: Sealer, still_pending: Callable[[Owner, str], bool | None] | None = None) -> None:
+                 sealer: Sealer, still_pending: Callable[[Owner, str], bool | None] | None = None,
+                 link_places: Callable[[str], list[Reservation]] | None = None) -> None:
         self._client = client
         self._accounts = accounts
         self._once = once
@@ -38,18 +42,24 @@ class Minter:
         self._settings = session_settings
         self._limits = limits or AccountLimits()
         self._reuse_window = reuse_window
+        # The places the owner's live Auth Links of our own hold (AUTH_LINK_BASE_URL); none without.
+        self._link_places = link_places or (lambda owner_id: [])
 
     def open_session(self, owner: Owner, request: SessionRequest, *, deadline: float | None = None,
-                     ignore_limits: bool = False, live: bool = False) -> IssuedSession:
+                     ignore_limits: bool = False, live: bool = False, for_link: str | None = None) -> IssuedSession:
         """Decide (from a live lookup when `live`), then hand out this person's still-pending session for the same
-        decision, or mint one within the caps. A refusal raises before StackOne is asked to mint."""
+        decision, or mint one within the caps. A refusal raises before StackOne is asked to mint.
+
+        `for_link`: the handle of the live link whose click this is. Its session is the link's own: never reused (each
+        click gets a session of its own), and it holds no place of its own under the caps, as the link holds one
+        until it ends; the link's place is not counted against its own click."""
         decision = decide(owner, request, self._client_lookup() if live else self._accounts)
         again = reuse_key(owner, decision, request)
 
         def mint() -> IssuedSession:
-            return self._mint_within_caps(owner, request, decision, again, deadline, ignore_limits)
+            return self._mint_within_caps(owner, request, decision, again, deadline, ignore_limits, for_link)
 
-        if not self._reuse_window:
+        if not self._reuse_window or for_link is not None:
             return mint()
         minted: list[IssuedSession] = []
 
@@ -94,27 +104,49 @@ class Minter:
             return True  # the double click: no StackOne call to hand it out again
         return self._still_pending(owner, record["token"])
 
+    def place_link(self, owner: Owner, request: SessionRequest, make: Callable[[Decision], T], *,
+                   deadline: float | None = None, live: bool = False) -> T:
+        """Decide now and, within the caps, `make` the link for that decision (nothing is minted at StackOne: a link
+        of ours holds its place from then on, counted by `link_places`). A refusal raises before it is made."""
+        decision = decide(owner, request, self._client_lookup() if live else self._accounts)
+        if not self._limits or decision.action is Action.UPDATE:
+            return make(decision)
+        with self._reservations.owner_locked(owner.id, deadline) as lease:
+            accounts, pending = self._places(owner.id, None)
+            check_caps(self._limits, decision, accounts, pending)
+            _still_ours(lease)
+            return make(decision)
+
+    def _places(self, owner_id: str, for_link: str | None) -> tuple[list, list[Reservation]]:
+        """The owner's accounts (asked live: the cache may miss one just made) and what holds a place besides: the
+        pending sessions, then the live links (but the one whose click this is)."""
+        accounts = self._client.list_accounts(owner_id)
+        pending = still_pending(self._reservations.held(owner_id), accounts, time.time())
+        # A link's place is not consumed by an account the way a session's is: it holds it until it ends (completed,
+        # withdrawn or expired), which its store knows.
+        links = [place for place in self._link_places(owner_id) if place.link != for_link]
+        return accounts, pending + links
+
     def _mint_within_caps(self, owner: Owner, request: SessionRequest, decision: Decision, again: str,
-                          deadline: float | None, ignore_limits: bool) -> IssuedSession:
+                          deadline: float | None, ignore_limits: bool, for_link: str | None) -> IssuedSession:
         if not self._limits or ignore_limits or decision.action is Action.UPDATE:
             return mint_session(owner, request, decision, client=self._client, settings=self._settings)
         # One decision at a time per owner across the fleet: two creates at N-1 cannot both pass.
         with self._reservations.owner_locked(owner.id, deadline) as lease:
-            accounts = self._client.list_accounts(owner.id)  # live: the cache may miss an account just made
-            pending = still_pending(self._reservations.held(owner.id), accounts, time.time())
+            accounts, counted = self._places(owner.id, for_link)
             try:
-                check_caps(self._limits, decision, accounts, pending)
+                check_caps(self._limits, decision, accounts, counted)
             except AccountLimitReached:
                 # The place may be this person's own, for this very decision: their session again, not a refusal.
-                kept = self._held_session(owner, decision, again, pending)
+                kept = None if for_link else self._held_session(owner, decision, again, counted)
                 if kept is None:
                     raise
                 return kept
-            if lease.lost:
-                # The shared state was unreachable for longer than the lease: another host may be deciding now.
-                raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
-                                  headers={"Retry-After": "1"})
+            _still_ours(lease)
             issued = mint_session(owner, request, decision, client=self._client, settings=self._settings)
+            if for_link is not None:
+                return issued  # the link holds the place this session would have held
+            pending = [r for r in counted if r.link is None]
             mine = Reservation(
                 decision.provider, time.time(), issued.expires_at.timestamp(), frozenset(a.id for a in accounts),
                 holder=request.origin_username or owner.username, kind=request.kind,
@@ -156,6 +188,14 @@ class Minter:
             if reservation.reuse:
                 self._once.forget(reservation.reuse)  # a reload must not hand the released session out again
         return True
+
+
+def _still_ours(lease) -> None:
+    """Refuse (503, try again) when the owner's lock lapsed: another host may be deciding for this owner now."""
+    if lease.lost:
+        # The shared state was unreachable for longer than the lease.
+        raise ServiceBusy("Another request of your organisation is connecting an account; try again shortly",
+                          headers={"Retry-After": "1"})
 
 
 class _Unchecked(Exception):

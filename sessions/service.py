@@ -45,10 +45,11 @@ class SessionService:
         self._stackone_timeout = stackone_timeout
 
     def open_session(self, owner: Owner, request: SessionRequest, *, ignore_limits: bool = False,
-                     live: bool = False) -> IssuedSession:
-        """The one way in for the routes and the CLI: decided, reused or minted within the caps."""
+                     live: bool = False, for_link: str | None = None) -> IssuedSession:
+        """The one way in for the routes and the CLI: decided, reused or minted within the caps (`for_link`: the
+        click of that live link of ours, sessions.flow.Minter.open_session says what changes)."""
         issued = self.minter.open_session(owner, request, deadline=deadline.current(), ignore_limits=ignore_limits,
-                                          live=live)
+                                          live=live, for_link=for_link)
         # StackOne's session details may not say when the session ends. A session with the default lifetime (the
         # common case) needs no record: its end is StackOne's created_at plus that default. Any other lifetime (auth
         # links, an explicit expiresIn) is remembered for the status route, best effort.

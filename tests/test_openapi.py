@@ -24,7 +24,33 @@ def test_every_route_is_described(app, document):
     served = {rule.rule.replace("<account_id>", "{account_id}") for rule in app.url_map.iter_rules()
               if rule.endpoint not in ("static", "contract.openapi_document", "metrics_scrape", "scrape")
               and not rule.rule.startswith("/stackone_static")}
-    assert served - {"/metrics", "/admin/offboard"} <= set(document["paths"])
+    links_of_ours = {"/stackone_auth_links/<link_id>", "/l/<secret>"}  # 404s without AUTH_LINK_BASE_URL
+    assert served - {"/metrics", "/admin/offboard"} - links_of_ours <= set(document["paths"])
+
+
+def test_links_of_ours_are_described_only_where_they_are_configured(env):
+    from app import create_app
+
+    plain = create_app(env).extensions["stackone_connect_openapi"]
+    assert set(plain["paths"]["/stackone_auth_links"]) == {"post"} and "/l/{secret}" not in plain["paths"]
+    assert "token" in _answer(plain["paths"]["/stackone_auth_links"]["post"], plain)
+    configured = create_app({**env, "AUTH_LINK_BASE_URL": "https://connect.example.com"})
+    document = configured.extensions["stackone_connect_openapi"]
+    paths = document["paths"]
+    assert set(paths["/stackone_auth_links"]) == {"post", "get"}
+    assert "404" in paths["/stackone_auth_links/{link_id}"]["delete"]["responses"]
+    assert "409" in paths["/stackone_auth_links/{link_id}"]["delete"]["responses"]
+    assert set(paths["/l/{secret}"]["get"]["responses"]) >= {"302", "404", "410"}
+    sent = _answer(paths["/stackone_auth_links"]["post"], document)
+    assert "token" not in sent and {"url", "id", "status"} <= set(sent)
+
+
+def _answer(operation: dict, document: dict) -> dict:
+    """The properties of an operation's 200 answer (apispec puts the schema in components)."""
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[1]
+    components = document.get("components") or {}
+    return components.get("schemas", {}).get(name, {}).get("properties", {})
 
 
 def test_the_operators_route_is_described_only_where_it_is_configured(env):

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # A tag URI (RFC 4151): stable and unique without pretending to be a page that can be fetched.
 PROBLEM_TYPE = "tag:stackone-connect-backend,2026:problem:"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# An Auth Link of ours (web/views/links.py): its path holds the link's secret.
+LINK_PREFIX, LINK_RULE = "/l/", "/l/<secret>"
 
 
 def request_id() -> str:
@@ -32,6 +34,12 @@ def request_id() -> str:
     return ctx.request_id
 
 
+def public_path() -> str:
+    """The request's path as a problem may echo it: a link's path names its rule, never its secret (the URL is
+    the credential)."""
+    return LINK_RULE if request.path.startswith(LINK_PREFIX) else request.path
+
+
 def problem(status: int, code: str, title: str, detail: str, headers=None, **extra):
     """Build an application/problem+json response."""
     body = {
@@ -40,7 +48,7 @@ def problem(status: int, code: str, title: str, detail: str, headers=None, **ext
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.path,
+        "instance": public_path(),
         "requestId": request_id(),
         **extra,
     }

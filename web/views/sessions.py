@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema
 
 from extensions import services
+from identity.owner import Owner
 from logs.audit import audit
 from schemas.answers import AuthLinkAnswerSchema, ConnectSessionAnswerSchema, SessionStatusAnswerSchema
 from schemas.owner_fields import refuse_owner_fields
@@ -18,6 +20,7 @@ from web.body import read_json_object
 from web.context import context
 from web.idempotency import answer_once, offered_key
 from web.login import current_owner
+from web.views.links import send_link
 
 bp = Blueprint("sessions", __name__)
 # Built once: a marshmallow schema holds no per-load state, and building one costs more than using it.
@@ -27,21 +30,25 @@ CONNECT_ANSWER, LINK_ANSWER, STATUS_ANSWER = (
     ConnectSessionAnswerSchema(), AuthLinkAnswerSchema(), SessionStatusAnswerSchema())
 
 
-def mint(schema: Schema, answer: Callable[[IssuedSession], Response]) -> Response:
-    """Authenticate, read and check the body, then decide and mint, once per Idempotency-Key when one is sent;
+def posted(schema: Schema, make: Callable[[Owner, Any], Response]) -> Response:
+    """Authenticate, read and check the body, then `make` the answer, once per Idempotency-Key when one is sent;
     shared by the session and link routes."""
     owner = current_owner()
     key = offered_key()  # a malformed key is refused before the body is read
     body = read_json_object()
     refuse_owner_fields(body.keys(), request.args.keys())
     wanted = schema.load(body)
+    return make(owner, wanted) if key is None else answer_once(owner.id, key, body, lambda: make(owner, wanted))
 
-    def make() -> Response:
+
+def mint(schema: Schema, answer: Callable[[IssuedSession], Response]) -> Response:
+    """Decide and mint a session (posted's rules), answered by `answer`."""
+    def make(owner: Owner, wanted) -> Response:
         issued = services().sessions.open_session(owner, wanted)
         context().action = issued.decision.action.value  # for the request's access line and metrics
         return answer(issued)
 
-    return make() if key is None else answer_once(owner.id, key, body, make)
+    return posted(schema, make)
 
 
 def session_answer(issued: IssuedSession) -> Response:
@@ -68,7 +75,10 @@ def create_connect_session():
 
 @bp.post("/stackone_auth_links")
 def create_auth_link():
-    """Mint a forwardable Auth Link: the same checks, a lifetime of days, and the link itself."""
+    """A forwardable Auth Link: the same checks, a lifetime of days, and the link itself (with AUTH_LINK_BASE_URL
+    set, a link of ours, minted only when clicked: web/views/links.py)."""
+    if services().links_on:
+        return posted(LINK_REQUEST, send_link)
     return mint(LINK_REQUEST, link_answer)
 
 
