@@ -136,7 +136,8 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, cookie_depl
         assert link.evaluate("el => document.activeElement === el")
         assert link.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && "
                              "r.bottom <= window.innerHeight; }")
-        assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")
+        assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")  # StackOne's own link
+        assert page.get_by_role("list", name="Sent links").count() == 0  # none of its own to list or withdraw
         expiry = page.locator("time").get_attribute("datetime")
         assert expiry.endswith("Z") and page.get_by_role("button", name="Copy the link").is_visible()
         assert errors == []

@@ -142,6 +142,8 @@ def test_an_expired_link_shows_the_410_page_and_is_listed_as_expired(browser, li
     assert minted_sessions(sandbox_url, "greenhouse") == []
 
 
+@pytest.mark.xfail(reason="waits on branch links-events: completion from StackOne's account.created webhook",
+                   strict=True)
 def test_a_completed_link_refuses_a_second_click(browser, links_site):
     """Completion comes from the sandbox's signed account.created webhook to the service (links-events)."""
     page_url, service_url, sandbox_url, _ = links_site
