@@ -125,6 +125,11 @@ class Services:
                                  reminder_seconds=self.settings.events.reconnect_reminder)
 
     @functools.cached_property
+    def link_store(self) -> LinkStore:
+        """Auth Links of the customer's own, beside the shared state (Redis, else STATE_DIR's database)."""
+        return open_link_store(self.state, self.settings.state.state_dir)
+
+    @functools.cached_property
     def app_sender(self) -> AppWebhookSender | None:
         """The signed sender to APP_WEBHOOK_URL, or None when unset."""
         events = self.settings.events
@@ -146,7 +151,7 @@ class Services:
         work = DueWork(self.connections, self.app_sender, self.endpoint_pause,
                        lambda owner, request: self.sessions.open_session(owner, request, ignore_limits=True, live=True),
                        self.client, settings.events.app_webhook_timeout, settings.stackone.request_deadline,
-                       settings.events.reconcile_interval)
+                       settings.events.reconcile_interval, links=self.link_store)
         return work.run(time.time() if now is None else now, passes)
 
     def schedule_reconcile(self, now: float) -> None:

@@ -1,5 +1,6 @@
 """One tick of background work: claim what is due in one call to the ledger and do it (reminders, deliveries with
-first attempts ahead of retries, and the scheduled reconcile pass in a thread of its own)."""
+first attempts ahead of retries, and the scheduled reconcile pass in a thread of its own), and the Auth Links'
+link.expiring reminders in one call to the link store."""
 
 from __future__ import annotations
 
@@ -15,9 +16,12 @@ from connections.outbox import lease_for
 from connections.pause import EndpointPause
 from connections.reconcile import run_pass
 from connections.sender import AppWebhookSender
+from links.events import expiring_event
+from links.store import LinkStore
 from stackone.client import StackOneClient
 
 log = logging.getLogger(__name__)
+LINK_REMINDERS = 50  # link.expiring reminders one tick takes at most (a queued event each, no send)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class DueWork:
     send_limit: float  # APP_WEBHOOK_TIMEOUT
     request_deadline: float  # REQUEST_DEADLINE
     reconcile_interval: float  # RECONCILE_INTERVAL
+    links: LinkStore | None = None  # the Auth Links, whose link.expiring reminders are due here
 
     def run(self, now: float, passes: bool) -> dict[str, int]:
         """Claim and do what is due at `now`; with `passes`, the reconcile pass too. Counts of what was done."""
@@ -46,6 +51,9 @@ class DueWork:
         limits = {**DUE_BATCH, PASS: 1 if passes else 0, **({NEW: 0, RETRY: 0} if paused else {})}
         claims = ledger.claim(now, lease_for(self.send_limit, self.request_deadline), limits)
         counts = {"reminded": sum(self.monitor.remind(c) for c in claims if c.kind == REMIND)}
+        expiring = self._remind_links(now)
+        if expiring:
+            counts["links_reminded"] = expiring
         if paused:
             counts.update(held=ledger.backlog(), paused=1)
         else:
@@ -58,6 +66,19 @@ class DueWork:
                 threading.Thread(target=self._run_pass, args=(claim,), name="reconcile-pass", daemon=True).start()
                 counts["passes_started"] = counts.get("passes_started", 0) + 1
         return counts
+
+    def _remind_links(self, now: float) -> int:
+        """Queue link.expiring for each due reminder of a live link (the store hands out no other), once each: queued
+        with an id of the link's and marked in the ledger, then the reminder finished (a worker dying in between
+        leaves it to the next claim once the lease lapses, which queues nothing again)."""
+        if self.links is None:
+            return 0
+        reminders = self.links.claim_reminders(now, lease_for(self.send_limit, self.request_deadline), LINK_REMINDERS)
+        queued = 0
+        for reminder in reminders:
+            queued += self.monitor.ledger.queue_once([expiring_event(reminder.link, now)], now=now)
+            self.links.finish_reminder(reminder)
+        return queued
 
     def _run_pass(self, claim: Claim) -> None:
         with StackOneClient.background():  # StackOne's budget: the background share, behind the mints

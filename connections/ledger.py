@@ -19,6 +19,9 @@ from typing import Any, Protocol
 NEW, RETRY, REMIND, PASS = "new", "retry", "remind", "pass"
 KINDS = (NEW, RETRY, REMIND, PASS)
 KEEP_DELETED = 30 * 24 * 3600  # a deleted account's record is kept this long: a late webhook then reads as stale
+# An event queued with queue_once is remembered this long after (delivered or not), and not queued again meanwhile:
+# far longer than StackOne retries a webhook or a reminder's lease lapses.
+KEEP_QUEUED = KEEP_DELETED
 # What one tick takes at most of each kind: first attempts ahead of retries, so a backlog never holds them back.
 # At most what one pass sends within one lease (connections.outbox.lease_for): twice the sends in flight of first
 # attempts, once of retries.
@@ -58,6 +61,12 @@ class Ledger(Protocol):
         under its owner (a deleted one leaves the indexes and is kept KEEP_DELETED), queue each event due `now`
         (an event id already queued is left as it is), and set (or, with None, clear) the account's reminder.
         False when another writer came first: nothing was written."""
+        ...
+
+    def queue_once(self, events: Iterable[dict[str, Any]], *, now: float) -> int:
+        """Queue events that belong to no account (an Auth Link's), each due `now`, each once, atomically: an id
+        that queue_once took in the last KEEP_QUEUED seconds (delivered since or not), or that is queued still, is
+        left as it is. Returns how many were queued by this call."""
         ...
 
     def owner_accounts(self, owner_id: str) -> list[str]:
@@ -116,6 +125,7 @@ class MemoryLedger:
         self.records: dict[str, tuple[dict[str, Any], int]] = {}
         self.events: dict[str, Queued] = {}
         self.due: dict[tuple[str, str], float] = {}
+        self.once: dict[str, float] = {}  # queue_once's marks: event id -> until when
 
     def read(self, account_id: str) -> tuple[dict[str, Any] | None, int]:
         """As Ledger.read."""
@@ -137,6 +147,19 @@ class MemoryLedger:
         else:
             self.due[(REMIND, account_id)] = reminder_at
         return True
+
+    def queue_once(self, events: Iterable[dict[str, Any]], *, now: float) -> int:
+        """As Ledger.queue_once."""
+        queued = 0
+        for event in events:
+            if self.once.get(event["id"], now) > now:
+                continue
+            self.once[event["id"]] = now + KEEP_QUEUED
+            if event["id"] not in self.events:
+                self.events[event["id"]] = Queued(json.loads(encode(event)))
+                self.due[(NEW, event["id"])] = now
+                queued += 1
+        return queued
 
     def owner_accounts(self, owner_id: str) -> list[str]:
         """As Ledger.owner_accounts."""

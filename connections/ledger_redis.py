@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
+from connections.ledger import KEEP_DELETED, KEEP_QUEUED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
 from state import keys
 from state.redis_state import RecentFailure, RedisState
 
@@ -43,6 +43,21 @@ for i = 7, #KEYS do
   end
 end
 return 1
+"""
+
+# KEYS: due:new, then per event its hash and its once mark. ARGV: now, seconds to keep the mark, then each event's id
+# and JSON. Answers how many were queued.
+QUEUE_ONCE = """
+local queued = 0
+for i = 2, #KEYS, 2 do
+  local n = i / 2
+  if redis.call('SET', KEYS[i + 1], 1, 'NX', 'EX', ARGV[2]) and redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('HSET', KEYS[i], 'e', ARGV[2 + n * 2], 'n', 0)
+    redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[1 + n * 2])
+    queued = queued + 1
+  end
+end
+return queued
 """
 
 # KEYS: one due set per kind asked. ARGV: now, lease end, then each kind's limit. Returns kind index, member pairs.
@@ -82,6 +97,7 @@ class RedisLedger:
         self._write = self._redis.register_script(WRITE)
         self._claim = self._redis.register_script(CLAIM)
         self._retry = self._redis.register_script(RETRY_SCRIPT)
+        self._queue_once = self._redis.register_script(QUEUE_ONCE)
 
     def _key(self, *parts: str) -> str:
         return keys.ledger(self._state.prefix, *parts)
@@ -116,6 +132,17 @@ class RedisLedger:
         for event in events:
             args += [event["id"], encode(event)]
         return bool(self._run(self._write, keys=keys, args=args))
+
+    def queue_once(self, events: Iterable[dict[str, Any]], *, now: float) -> int:
+        """As Ledger.queue_once: one script (a mark per event, `once:<id>`, kept KEEP_QUEUED)."""
+        events = list(events)
+        if not events:
+            return 0
+        keys, args = [self._key("due", NEW)], [repr(float(now)), KEEP_QUEUED]
+        for event in events:
+            keys += [self._key("ev", event["id"]), self._key("once", event["id"])]
+            args += [event["id"], encode(event)]
+        return int(self._run(self._queue_once, keys=keys, args=args))
 
     def owner_accounts(self, owner_id: str) -> list[str]:
         """As Ledger.owner_accounts: one SMEMBERS."""

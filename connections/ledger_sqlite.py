@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from connections.ledger import KEEP_DELETED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
+from connections.ledger import KEEP_DELETED, KEEP_QUEUED, KINDS, NEW, REMIND, RETRY, Claim, Queued, encode
 from state.keys import owner_key
 from state.sqlite_db import open_database
 
@@ -22,6 +22,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS conn_due (kind TEXT NOT NULL, id TEXT NOT NULL, at REAL NOT NULL, "
     "PRIMARY KEY (kind, id))",
     "CREATE INDEX IF NOT EXISTS conn_due_time ON conn_due (kind, at)",
+    # queue_once's marks: an event id taken, until when.
+    "CREATE TABLE IF NOT EXISTS conn_once (id TEXT PRIMARY KEY, until REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS conn_once_until ON conn_once (until)",
 )
 
 
@@ -74,6 +77,25 @@ class SqliteLedger:
                 db.execute("DELETE FROM conn_records WHERE rowid IN (SELECT rowid FROM conn_records "
                            "WHERE expires IS NOT NULL AND expires <= ? LIMIT 20)", (self._clock(),))
         return True
+
+    def queue_once(self, events: Iterable[dict[str, Any]], *, now: float) -> int:
+        """As Ledger.queue_once: one transaction, which also drops a few lapsed marks."""
+        queued = 0
+        with self._transaction() as db:
+            for event in events:
+                # Taken unless a mark is there and has not lapsed (a lapsed one is taken over).
+                if not db.execute("INSERT INTO conn_once (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                  "until = excluded.until WHERE conn_once.until <= ?",
+                                  (event["id"], now + KEEP_QUEUED, now)).rowcount:
+                    continue
+                if db.execute("INSERT OR IGNORE INTO conn_events (id, event) VALUES (?, ?)",
+                              (event["id"], encode(event))).rowcount:
+                    db.execute("INSERT OR IGNORE INTO conn_due (kind, id, at) VALUES (?, ?, ?)",
+                               (NEW, event["id"], now))
+                    queued += 1
+            db.execute("DELETE FROM conn_once WHERE rowid IN (SELECT rowid FROM conn_once WHERE until <= ? LIMIT 20)",
+                       (now,))
+        return queued
 
     def owner_accounts(self, owner_id: str) -> list[str]:
         """As Ledger.owner_accounts."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connections.ledger import NEW, PASS, REMIND, RETRY, Claim, MemoryLedger
@@ -70,6 +70,8 @@ operations = st.one_of(
     st.tuples(st.just("schedule"), st.sampled_from([PASS, REMIND]), st.sampled_from(["reconcile", "acc-1"]),
               st.integers(0, 60)),
     st.tuples(st.just("ensure"), st.sampled_from([PASS]), st.just("reconcile"), st.integers(0, 60)),
+    st.tuples(st.just("queue_once"), st.lists(st.integers(0, 6), max_size=3), st.integers(0, 60)),
+    st.tuples(st.just("deliver"), st.integers(0, 60)),
 )
 
 
@@ -97,6 +99,11 @@ def run(ledger, ops) -> list:
             seen.append(ledger.schedule(op[1], op[2], float(op[3])))
         elif op[0] == "ensure":
             seen.append(ledger.ensure(op[1], op[2], float(op[3])))
+        elif op[0] == "queue_once":
+            seen.append(ledger.queue_once([event(n) for n in op[1]], now=float(op[2])))
+        elif op[0] == "deliver":  # a pass that sends what is due, each at its first try
+            taken = sorted(ledger.claim(float(op[1]), 1.0, {NEW: 3, RETRY: 3}), key=lambda c: (c.kind, c.id))
+            seen.append([(c.kind, c.id, ledger.finish(c)) for c in taken])
         seen.append(observed(ledger))
     return seen
 
@@ -112,6 +119,9 @@ def observed(ledger) -> tuple:
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(operations, max_size=25))
+# Rare at random: an event of no account queued again after it was delivered (its mark must hold).
+@example(ops=[("queue_once", [1, 2], 0), ("deliver", 60), ("queue_once", [1], 5),
+              ("write", "acc-1", "org-a", False, False, [1], None, 6)])
 def test_a_backend_does_what_the_model_does(backends, kind, ops):
     assert run(backends.fresh(kind), ops) == run(MemoryLedger(), ops)
 
@@ -139,6 +149,18 @@ def test_a_lapsed_lease_hands_the_event_to_the_next_claim_and_a_retry_waits_its_
     ledger.retry(again[0], 100.0, "ConnectionError")
     assert ledger.queued("evt_1").attempts == 1 and ledger.claim(99.0, 5.0, {RETRY: 5}) == []
     assert [c.id for c in ledger.claim(100.0, 5.0, {NEW: 5, RETRY: 5})] == ["evt_1"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "redis"])
+def test_an_event_of_no_account_is_queued_once_even_after_it_was_delivered(backends, kind):
+    ledger = backends.fresh(kind)
+    assert ledger.queue_once([event(1), event(1), event(2)], now=10.0) == 2
+    assert ledger.queue_once([event(1)], now=11.0) == 0  # queued still: left as it is
+    [claim] = ledger.claim(12.0, 30.0, {NEW: 1})
+    ledger.finish(claim)  # delivered
+    assert ledger.queue_once([event(1)], now=13.0) == 0 and ledger.queued_ids() == ["evt_2"]  # and never again
+    # No account: nothing a reconcile pass or offboarding reads as one.
+    assert list(ledger.known_accounts()) == [] and ledger.owner_accounts("org-a") == []
 
 
 def _race(path: str, account: str, start, results) -> None:

@@ -7,12 +7,16 @@ import logging
 import time
 from typing import Any
 
-from domain.accounts import ACCOUNT_CREATED, ACCOUNT_EVENTS
+from connections.monitor import event_time
+from domain.accounts import ACCOUNT_CREATED, ACCOUNT_EVENTS, ACCOUNT_UPDATED
 from domain.times import parse_iso
 from errors import ServiceBusy, StateUnavailable
+from links.completion import AccountEvent
+from links.store import LinkStore
 from sessions.status import remember_created
 from stackone.directory import AccountDirectory
 from state import SharedState, keys
+from webhooks.links import complete_link
 
 log = logging.getLogger("webhooks")
 
@@ -28,8 +32,9 @@ ACTING_TTL = 30
 
 
 def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, accounts: AccountDirectory,
-                 connections=None) -> str:
-    """Act on one verified event; returns "processed", "ignored", "duplicate", "stale" or "out_of_order"."""
+                 connections=None, links: LinkStore | None = None) -> str:
+    """Act on one verified event; returns "processed", "ignored", "duplicate", "stale" or "out_of_order". With a
+    link store, an account made through an Auth Link's click completes it (webhooks/links.py)."""
     reason = staleness(event.get("sent_at"))
     if reason:
         # Its replay mark may have expired, so acting on it would let an old delivery be replayed.
@@ -44,7 +49,7 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
         log.info(json.dumps({"webhook": "duplicate", "event": short_text(event.get("event"))}))
         return "duplicate"
     try:
-        outcome = _act(event, state, accounts, connections)
+        outcome = _act(event, state, accounts, connections, links)
     except Exception:
         try:
             state.delete(key)  # let StackOne's retry act on it
@@ -55,7 +60,8 @@ def handle_event(body: bytes, event: dict[str, Any], *, state: SharedState, acco
     return outcome
 
 
-def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, connections) -> str:
+def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, connections,
+         links: LinkStore | None) -> str:
     kind = short_text(event.get("event"))
     line = {
         "webhook": kind,
@@ -71,6 +77,11 @@ def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, 
     if kind == ACCOUNT_CREATED:  # the owner's session for this provider, still being polled, is done
         remember_created(state, line["origin_owner_id"], line["provider"], line["account_id"],
                          event.get("event_date"), short_text(event.get("origin_username")))
+    seen = account_event(event) if links is not None else None
+    # Before the account's own change: the link stops working even while that fails (StackOne down: a 503), and
+    # StackOne's retry completes nothing twice (webhooks/links.py).
+    if seen is not None and complete_link(seen, links, connections.ledger if connections else None, time.time()):
+        line["link"] = "completed"
     outcome = "processed"
     if connections is not None and line["account_id"]:
         # Applied to the account's state only when newer than the last applied (event time, then arrival).
@@ -79,6 +90,18 @@ def _act(event: dict[str, Any], state: SharedState, accounts: AccountDirectory, 
         outcome = "out_of_order" if applied == "stale" else outcome
     log.info(json.dumps({**line, "outcome": outcome}))
     return outcome
+
+
+def account_event(event: dict[str, Any]) -> AccountEvent | None:
+    """The event as link completion reads it, or None when it can complete no link (another kind, no owner or
+    account, or no readable event_date: without it no click can be said to come first, nor a retry find its link)."""
+    kind, owner, provider, username = (short_text(event.get(field)) for field in
+                                       ("event", "origin_owner_id", "provider", "origin_username"))
+    account = short_text(event.get("account_id") or event.get("record_id"))
+    at = event_time(event.get("event_date"))
+    if kind not in (ACCOUNT_CREATED, ACCOUNT_UPDATED) or not owner or not account or at is None:
+        return None
+    return AccountEvent(kind, owner, account, provider, username, at)
 
 
 def staleness(sent_at: Any, now: float | None = None) -> str | None:

@@ -29,7 +29,8 @@ def receive_webhook():
     # Each account's state is tracked (and the account fetched, since events carry no status) for the customer's
     # app: only when it has a receiver (APP_WEBHOOK_URL).
     connections = svc.connections if svc.settings.events.app_webhook_url else None
-    outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections)
+    outcome = handle_event(body, event, state=svc.state, accounts=svc.accounts, connections=connections,
+                           links=svc.link_store)
     context().webhook = (webhook_event_label(event.get("event")), outcome)  # counted by metrics
     if outcome == "processed":
         # Only short scalars of the (signed) body reach the audit line; never the body or setup_information.
