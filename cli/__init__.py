@@ -21,9 +21,11 @@ class OneLineCommand(click.Command):
 
 
 def register_cli(app: Flask) -> None:
-    """Add the `auth-link` command, and the connection commands, to the app's CLI."""
+    """Add the `auth-link` commands, and the connection commands, to the app's CLI."""
     from cli.auth_link import register as register_auth_link
+    from cli.auth_link import register_links
     from cli.connections import register
 
     register(app, OneLineCommand, services)
     register_auth_link(app, OneLineCommand)
+    register_links(app, OneLineCommand)

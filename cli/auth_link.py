@@ -1,4 +1,5 @@
-"""The `auth-link` command: the dashboard's "Create Auth Link" for trusted operators, through the same policy."""
+"""The `auth-link` command: the dashboard's "Create Auth Link" for trusted operators, through the same policy; with
+AUTH_LINK_BASE_URL set, a link of ours, and `auth-links` and `auth-link-withdraw` to list and withdraw them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from config import CATEGORIES
 from errors import AccountLimitReached, AmbiguousAccount, ServiceError
 from extensions import services
 from identity.owner import Owner
+from links.store import LONGEST_PAGE
 from logs.audit import audit
 from schemas.session_request import AuthLinkRequestSchema
 
@@ -51,6 +53,74 @@ def _refusal(exc: ServiceError, owner_id: str) -> click.ClickException:
     return click.ClickException(message)
 
 
+def _send_ours(owner: Owner, request, as_json: bool) -> None:
+    """Make a link of ours for `owner`, decided now from StackOne itself, and print it (its URL is shown once)."""
+    try:
+        sent = services().links.send(owner, request, live=True)
+    except ServiceError as exc:
+        raise _refusal(exc, owner.id) from None
+    audit("auth_link_sent", via="cli", owner_id=owner.id, username=owner.username, **sent.audit_fields())
+    answer = sent.as_json()
+    if as_json:
+        click.echo(json.dumps(answer, indent=2))
+        return
+    click.echo(f"Auth Link {answer['id']} for {owner.name} ({owner.id}), action {answer['action']} (decided again "
+               "when clicked):")
+    click.echo(sent.url)
+    click.echo(f"Works until {answer['expiresAt']} ({sent.link.expires - sent.link.created:g} seconds) unless "
+               f"withdrawn: flask auth-link-withdraw --owner-id {owner.id} {answer['id']}")
+
+
+def _owner_id(owner_id: str | None) -> str:
+    owner_id = (owner_id or "").strip()
+    if not owner_id:
+        raise click.ClickException("--owner-id is required")
+    if not services().links_on:
+        raise click.ClickException("AUTH_LINK_BASE_URL is not set: links are StackOne's own, which cannot be "
+                                   "listed or withdrawn")
+    return owner_id
+
+
+def register_links(app: Flask, command_class) -> None:
+    """Add `auth-links` (list) and `auth-link-withdraw` to the app's CLI."""
+
+    @app.cli.command("auth-links", cls=command_class)
+    @click.option("--owner-id", help="Your customer's id in your own system (origin_owner_id).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+    def auth_links(owner_id, as_json):
+        """List an owner's Auth Links of ours, newest first (AUTH_LINK_BASE_URL)."""
+        owner_id = _owner_id(owner_id)
+        try:
+            links = services().links.listing(Owner(owner_id, owner_id), limit=LONGEST_PAGE)
+        except ServiceError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+        if as_json:
+            click.echo(json.dumps({"links": links}, indent=2))
+            return
+        if not links:
+            click.echo(f"No links of owner {owner_id}")
+        for link in links:
+            click.echo(f"{link['id']}  {link['status']:<9}  for {link['for'] or '-'}  by {link['by'] or '-'}  "
+                       f"{link['provider'] or 'any provider'}  made {link['createdAt']}  until {link['expiresAt']}  "
+                       f"clicks {link['clicks']}")
+
+    @app.cli.command("auth-link-withdraw", cls=command_class)
+    @click.option("--owner-id", help="Your customer's id in your own system (origin_owner_id).")
+    @click.argument("link_id", required=False)
+    def auth_link_withdraw(owner_id, link_id):
+        """Withdraw one of an owner's live Auth Links of ours: it opens nothing from now on."""
+        owner_id = _owner_id(owner_id)
+        if not link_id:
+            raise click.ClickException("the link's id (lnk_..., from flask auth-links) is required")
+        try:
+            link = services().links.withdraw(Owner(owner_id, owner_id), link_id.strip())
+        except ServiceError as exc:
+            raise click.ClickException(in_cli_words(f"{exc.code}: {exc.detail}", owner_id)) from None
+        audit("auth_link_withdrawn", via="cli", owner_id=owner_id, link_id=link.handle,
+              for_username=link.origin_username)
+        click.echo(f"Withdrawn: {link.handle} of owner {owner_id}")
+
+
 def register(app: Flask, command_class) -> None:
     """Add `auth-link` to the app's CLI."""
 
@@ -85,10 +155,15 @@ def register(app: Flask, command_class) -> None:
             request = AuthLinkRequestSchema().load({k: v for k, v in body.items() if v is not None})
         except ValidationError as exc:
             raise click.ClickException(_one_line(exc.normalized_messages())) from None
+        owner = Owner(owner_id, owner_name, username)
+        if services().links_on and not ignore_limits:
+            # A link of ours (AUTH_LINK_BASE_URL). Past the caps it would be refused again at its click, so
+            # --ignore-limits mints StackOne's own link now, as before.
+            _send_ours(owner, request, as_json)
+            return
         try:
             # Decided from StackOne itself, not the 60-second cache: an operator acts on what is there now.
-            issued = services().sessions.open_session(Owner(owner_id, owner_name, username), request,
-                                                      ignore_limits=ignore_limits, live=True)
+            issued = services().sessions.open_session(owner, request, ignore_limits=ignore_limits, live=True)
         except ServiceError as exc:
             raise _refusal(exc, owner_id) from None
         extra = {"limits_ignored": True} if ignore_limits else {}

@@ -48,6 +48,10 @@ COMMANDS: dict[str, str] = {
     f"{OPERATOR} --help": RUN,
     f'{OPERATOR} auth-link --owner-id cust-42 --owner-name "Globex" [--username hr@globex.test] [--category hris] '
     '[--provider hibob] [--account-id 4535…] [--multiple --label "EU office"] [--expires-in 604800] [--json]': RUN,
+    f"{OPERATOR} auth-links --owner-id cust-42 [--json]":
+        "needs AUTH_LINK_BASE_URL in the environment file: tests/test_cli_links.py runs it with one",
+    f"{OPERATOR} auth-link-withdraw --owner-id cust-42 lnk_VjZf0m82GOXv":
+        "needs AUTH_LINK_BASE_URL and a link made by auth-link: tests/test_cli_links.py runs it with both",
     f"{OPERATOR} offboard --owner-id cust-42 --dry-run": RUN,
     f"{OPERATOR} offboard --owner-id cust-42": RUN,
     f"{OPERATOR} deliver-events": RUN,
