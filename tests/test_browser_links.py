@@ -142,8 +142,6 @@ def test_an_expired_link_shows_the_410_page_and_is_listed_as_expired(browser, li
     assert minted_sessions(sandbox_url, "greenhouse") == []
 
 
-@pytest.mark.xfail(reason="waits on branch links-events: completion from StackOne's account.created webhook",
-                   strict=True)
 def test_a_completed_link_refuses_a_second_click(browser, links_site):
     """Completion comes from the sandbox's signed account.created webhook to the service (links-events)."""
     page_url, service_url, sandbox_url, _ = links_site
@@ -161,8 +159,8 @@ def test_a_completed_link_refuses_a_second_click(browser, links_site):
         row = sent(page, link_id)
         assert "Completed" in row.inner_text() and row.get_by_role("button").count() == 0
         assert errors == []
-    status, _ = refused(browser, url)
-    assert status == 410
+    status, text = refused(browser, url)
+    assert status == 410 and "used" in text.lower()
     assert len(minted_sessions(sandbox_url, "salesforce")) == 1  # the refused click minted nothing
 
 
