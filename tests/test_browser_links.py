@@ -85,6 +85,7 @@ def test_a_link_sent_from_the_kit_reaches_the_hub_and_connects(browser, links_si
         row = sent(page, link_id)
         row.filter(has_text="Live").wait_for()
         assert f"HiBob link for {USER}" in row.inner_text() and "0 clicks" in row.inner_text()
+        assert " by " not in row.inner_text() and "works until" in row.inner_text()  # for oneself: named once
         assert minted_sessions(sandbox_url, "hibob") == []  # no StackOne token until someone clicks
         with watched_page(browser) as (recipient, recipient_errors):  # the recipient: no login, only the link
             recipient.goto(url)
@@ -120,6 +121,7 @@ def test_a_link_withdrawn_from_the_kits_list_shows_the_410_page(browser, links_s
 
 
 def test_an_expired_link_shows_the_410_page_and_is_listed_as_expired(browser, links_site):
+    from domain.times import iso_utc
     from identity.owner import Owner
     from links.model import new_link
     from links.store_sqlite import SqliteLinkStore
@@ -128,9 +130,9 @@ def test_an_expired_link_shows_the_410_page_and_is_listed_as_expired(browser, li
     page_url, service_url, sandbox_url, folder = links_site
     # A link made six days ago for five days, written where the service keeps its links (the clock moved, no sleep).
     six_days_ago = time.time() - 6 * 86400
-    link, secret = new_link(Owner("acme", "Acme Inc", USER), SessionRequest(expires_in=5 * 86400,
-                                                                             provider="greenhouse", kind="link"),
-                            six_days_ago)
+    wanted = SessionRequest(expires_in=5 * 86400, provider="greenhouse", origin_username="hr@customer.test",
+                            kind="link")
+    link, secret = new_link(Owner("acme", "Acme Inc", USER), wanted, six_days_ago)
     assert SqliteLinkStore(str(folder / "gunicorn-state")).create(link, six_days_ago)
     status, text = refused(browser, f"{service_url}/l/{secret}")
     assert status == 410 and "expired" in text.lower()
@@ -138,6 +140,9 @@ def test_an_expired_link_shows_the_410_page_and_is_listed_as_expired(browser, li
         sign_in(page, page_url)
         row = sent(page, link.handle)
         assert "Expired" in row.inner_text() and row.get_by_role("button").count() == 0
+        # Sent to someone else: the row names both, for whom and by whom.
+        assert "Greenhouse link for hr@customer.test" in row.inner_text() and f"by {USER}" in row.inner_text()
+        assert row.locator("time").nth(1).get_attribute("datetime") == iso_utc(link.expires)  # valid until when
         assert errors == []
     assert minted_sessions(sandbox_url, "greenhouse") == []
 

@@ -201,8 +201,9 @@ export function mountIntegrations(root, options = {}) {
     ...attrs, onclick: opener(attrs.onclick) });
 
   async function refresh() {
-    const [found, accounts] = await Promise.all([client.providers(), client.accounts(), refreshLinks()]);
-    providers = found;
+    const [found, accounts, links] = await Promise.all([client.providers(), client.accounts(), sentLinks()]);
+    providers = found; // before the sent links, which name their providers
+    showSentLinks(links);
     const connected = new Set(accounts.map((a) => a.provider));
     accountsList.replaceChildren(...(accounts.length ? accounts.map(accountRow)
       : [el("li", { text: "No accounts connected yet." })]));
@@ -329,11 +330,12 @@ export function mountIntegrations(root, options = {}) {
   }
 
   // The sent links, newest first; a service that lists none (or has no such route) leaves the section hidden.
-  async function refreshLinks() {
-    const links = await client.authLinks().catch(() => []);
+  const sentLinks = () => client.authLinks().catch(() => []);
+  function showSentLinks(links) {
     sentList.replaceChildren(...links.map(sentRow));
     sentBox.hidden = !links.length;
   }
+  const refreshLinks = async () => showSentLinks(await sentLinks());
 
   const when = (iso) => el("time", { datetime: iso, text: new Date(iso).toLocaleString() });
   const STATUS_WORDS = { live: "Live", completed: "Completed", withdrawn: "Withdrawn", expired: "Expired" };
@@ -347,7 +349,9 @@ export function mountIntegrations(root, options = {}) {
       el("span", { class: "so-name" }, el("strong", { text: linkName(link) }), " ",
         el("span", { class: `so-state${ended ? " so-ended" : ""}` },
           `${STATUS_WORDS[link.status] || link.status} · sent `, when(link.createdAt),
-          link.by ? ` by ${link.by}` : "", ` · ${ended ? "was valid" : "works"} until `, when(link.expiresAt),
+          // A link someone sent for themselves names them once.
+          link.by && link.by !== link.for ? ` by ${link.by}` : "",
+          ` · ${ended ? "was valid" : "works"} until `, when(link.expiresAt),
           ` · ${clicks}`)),
       // Only a live link can be withdrawn; an ended one is listed to show how it ended.
       ended ? null : el("button", { type: "button", class: "so-danger", "aria-label": `Withdraw the ${linkName(link)}`,
