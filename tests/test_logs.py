@@ -54,6 +54,12 @@ def test_session_tokens_and_basic_credentials_are_redacted():
     assert "cst_0123456789abcdef" not in text and basic.rstrip("=") not in text
 
 
+def test_a_links_path_is_blanked_but_its_route_rule_is_kept():
+    secret = "kuSg6JzNisjfShouzP_bOmd-OK1ccai7"
+    text = formatted(record('"GET %s" 302 and %s', f"/l/{secret}", "route /l/<secret>"))
+    assert secret not in text and '"GET /l/[redacted-link]" 302' in text and "route /l/<secret>" in text
+
+
 def test_gunicorns_handlers_get_the_same_filter():
     gunicorn_handler = logging.StreamHandler(io.StringIO())
     logging.getLogger("gunicorn.access").addHandler(gunicorn_handler)
