@@ -1,5 +1,6 @@
 """The connection ledger: each account's applied state, the events its changes make, and the due index (first
-deliveries, retries, reminders, passes), written together and claimed by due time with leases.
+deliveries, retries, reminders, passes), written together and claimed by due time with leases; and events that belong
+to no account (an Auth Link's), queued once each (queue_once).
 
 Backends: Redis (connections/ledger_redis.py, Lua scripts over one hash tag) for a fleet, SQLite
 (connections/ledger_sqlite.py) on one host, and MemoryLedger below: the model the property tests hold both to.

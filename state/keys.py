@@ -117,8 +117,9 @@ REDIS_DUTIES_CHECKED = "redis-duties-checked"
 def ledger(prefix: str, *parts: str) -> str:
     """Redis: the connection ledger; kept (a deleted account's record 30 days); connections/ledger_redis.py."""
     # Parts: rec <account id> (a hash: `r` the applied state, `v` its revision), owner <owner key> or owner - (a set
-    # of account ids), known (a set of account ids), ev <event id> (a hash: `e` the event, `n` attempts, `err`), due
-    # <kind> (a sorted set by due time; kinds new, retry, remind, pass). One hash tag: the scripts run on a Cluster.
+    # of account ids), known (a set of account ids), ev <event id> (a hash: `e` the event, `n` attempts, `err`), once
+    # <event id> (queue_once's mark, 30 days), due <kind> (a sorted set by due time; kinds new, retry, remind, pass).
+    # One hash tag: the scripts run on a Cluster.
     return f"{prefix.rstrip(':')}:{{conn}}:" + ":".join(parts)
 
 

@@ -35,8 +35,11 @@ def receiver():
     server.shutdown()
 
 
-@pytest.fixture
-def app(env, receiver):
+@pytest.fixture(params=["sqlite", "redis"])
+def app(request, env, receiver):
+    """The service on one host's SQLite, or on a real redis-server as a fleet runs it."""
+    if request.param == "redis":
+        env = {**env, "REDIS_URL": request.getfixturevalue("redis_server").url}
     application = create_app({**env, "STACKONE_WEBHOOK_SECRETS": STACKONE_SECRET, "APP_WEBHOOK_URL": receiver.url,
                               "APP_WEBHOOK_SECRET": APP_SECRET, "RECONCILE_INTERVAL": "0"})
     yield application
