@@ -26,7 +26,7 @@ def start_nginx(folder: Path, site_port: int, service_port: int, app_port: int |
         error_log {folder}/nginx-error.log warn;
         events {{ worker_connections 64; }}
         http {{
-            access_log off;
+            access_log {folder}/nginx-access.log;
             client_body_temp_path {folder}/body;
             proxy_temp_path {folder}/proxy;
             fastcgi_temp_path {folder}/fastcgi;

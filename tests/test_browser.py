@@ -20,8 +20,9 @@ WEBHOOK_SECRET = "whsec_browser_0123456789"
 LEGACY_KEY = "legacy-browser-secret-0123456789"
 JWT_KEY = "jwt-browser-secret-0123456789-0123456789"
 @contextmanager
-def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = ""):
-    """Sandbox, service and the example app on three loopback ports, wired as docs/browser.md's sibling layout."""
+def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = "", **service_env: str):
+    """Sandbox, service and the example app on three loopback ports, wired as docs/browser.md's sibling layout;
+    `service_env`: more of the service's settings, where "{service_url}" stands for its own URL."""
     service_port, page_port = free_port(), free_port()
     service_url, page_url = f"http://127.0.0.1:{service_port}", f"http://127.0.0.1:{page_port}"
     login_env = ({"OWNER_AUTH": "flask-session", "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": None}
@@ -30,7 +31,8 @@ def deployment(tmp_path, mode: str, open_with: str = "hub", also_allowed: str = 
                          SANDBOX_WEBHOOK_URL=f"{service_url}/stackone_webhooks") as sandbox_url, gunicorn_stack(
             tmp_path, key=KEY, port=service_port, sandbox_url=sandbox_url,
             STACKONE_HUB_URL=f"{sandbox_url}/embedded/integrations", STACKONE_WEBHOOK_SECRETS=WEBHOOK_SECRET,
-            CORS_ALLOWED_ORIGINS=",".join(filter(None, (page_url, also_allowed))), **login_env):
+            CORS_ALLOWED_ORIGINS=",".join(filter(None, (page_url, also_allowed))), **login_env,
+            **{name: value.format(service_url=service_url) for name, value in service_env.items()}):
         example = start(["-m", "examples.legacy_flask_app", "--port", str(page_port)], {
             "LEGACY_SECRET_KEY": LEGACY_KEY, "OWNER_JWT_SECRET": JWT_KEY, "EXAMPLE_AUTH": mode,
             "EXAMPLE_SERVICE_URL": service_url, "EXAMPLE_OPEN_WITH": open_with}, tmp_path / "example.log")
@@ -134,7 +136,8 @@ def test_the_whole_lifecycle_with_the_legacy_session_cookie(browser, cookie_depl
         assert link.evaluate("el => document.activeElement === el")
         assert link.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && "
                              "r.bottom <= window.innerHeight; }")
-        assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")
+        assert link.input_value().startswith(f"{sandbox_url}/embedded/integrations?token=")  # StackOne's own link
+        assert page.get_by_role("list", name="Sent links").count() == 0  # none of its own to list or withdraw
         expiry = page.locator("time").get_attribute("datetime")
         assert expiry.endswith("Z") and page.get_by_role("button", name="Copy the link").is_visible()
         assert errors == []

@@ -1,7 +1,7 @@
 // StackOne Connect kit: an integrations page on top of this service, for pages with no build tooling.
 // A dependency-free ES module. mountIntegrations(element, options) renders the owner's accounts and the providers
 // they may connect, and drives StackOne's own <stackone-hub> web component (or an Auth Link pop-up).
-export const VERSION = "1.2.0";
+export const VERSION = "1.3.0";
 const HUB_VERSION = "1.11.4";
 // StackOne's hub polls its session every 2 s for 5 minutes, then gives up: the page does the same for a minute,
 // then backs off, and stops where the hub stops (a hub left open must not poll the service forever).
@@ -70,6 +70,9 @@ export function connectClient({ serviceUrl = "", auth = "cookie" } = {}) {
     // A session that will not be used: the service frees what it holds for it (StackOne's token lives on).
     release: (token) => call("POST", "/stackone_connect_sessions/release", { token }),
     authLink: (body) => call("POST", "/stackone_auth_links", body),
+    // The links the owner sent (links of the customer's own, AUTH_LINK_BASE_URL): newest first.
+    authLinks: () => call("GET", "/stackone_auth_links").then((r) => r.links),
+    withdrawLink: (id) => call("DELETE", `/stackone_auth_links/${encodeURIComponent(id)}`),
     disconnect: (id) => call("DELETE", `/stackone_accounts/${encodeURIComponent(id)}`),
   };
 }
@@ -91,6 +94,7 @@ const STYLE = `
 .so-kit [role=status]{min-height:1.4em;color:#1f6f43;margin:.4rem 0}
 .so-kit .so-link{background:#f3f5fa;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
 .so-kit .so-link input{box-sizing:border-box;width:100%;font:inherit;padding:.3rem;margin:.3rem 0}
+.so-kit .so-ended{color:#5b6475}
 .so-dialog{border:none;border-radius:10px;padding:1rem 1.2rem;width:min(720px,94vw);box-shadow:0 8px 40px #0004}
 .so-dialog stackone-hub{display:block;width:100%}
 .so-dialog::backdrop{background:#0006}
@@ -132,11 +136,15 @@ export function mountIntegrations(root, options = {}) {
   const accountsList = el("ul", { "aria-label": "Connected accounts" });
   const providersList = el("ul", { "aria-label": "Available integrations" });
   const linkBox = el("div");
+  const sentList = el("ul", { "aria-label": "Sent links" });
+  // Shown once the service lists a link: a service whose links are StackOne's own keeps none to list.
+  const sentBox = el("section", { "aria-labelledby": "so-sent-links", hidden: true },
+    el("h2", { id: "so-sent-links", text: "Sent links" }), sentList);
   root.classList.add("so-kit");
   root.replaceChildren(
     status, problems,
     el("h2", { text: "Connected accounts" }), accountsList,
-    el("h2", { text: "Add an integration" }), providersList, linkBox,
+    el("h2", { text: "Add an integration" }), providersList, linkBox, sentBox,
   );
   let providers = [];
 
@@ -193,8 +201,9 @@ export function mountIntegrations(root, options = {}) {
     ...attrs, onclick: opener(attrs.onclick) });
 
   async function refresh() {
-    const [found, accounts] = await Promise.all([client.providers(), client.accounts()]);
-    providers = found;
+    const [found, accounts, links] = await Promise.all([client.providers(), client.accounts(), sentLinks()]);
+    providers = found; // before the sent links, which name their providers
+    showSentLinks(links);
     const connected = new Set(accounts.map((a) => a.provider));
     accountsList.replaceChildren(...(accounts.length ? accounts.map(accountRow)
       : [el("li", { text: "No accounts connected yet." })]));
@@ -320,20 +329,69 @@ export function mountIntegrations(root, options = {}) {
     say(`Disconnected ${describe(account)}.`);
   }
 
+  // The sent links, newest first; a service that lists none (or has no such route) leaves the section hidden.
+  const sentLinks = () => client.authLinks().catch(() => []);
+  function showSentLinks(links) {
+    sentList.replaceChildren(...links.map(sentRow));
+    sentBox.hidden = !links.length;
+  }
+  const refreshLinks = async () => showSentLinks(await sentLinks());
+
+  const when = (iso) => el("time", { datetime: iso, text: new Date(iso).toLocaleString() });
+  const STATUS_WORDS = { live: "Live", completed: "Completed", withdrawn: "Withdrawn", expired: "Expired" };
+  const linkName = (link) => `${link.provider ? `${nameOf(link.provider)} link` : "Link"} for ${link.for || "anyone"}`
+    + `${link.label ? ` (${link.label})` : ""}`;
+
+  function sentRow(link) {
+    const clicks = link.clicks === 1 ? "1 click" : `${link.clicks || 0} clicks`;
+    const ended = link.status !== "live";
+    return el("li", { "data-link-id": link.id },
+      el("span", { class: "so-name" }, el("strong", { text: linkName(link) }), " ",
+        el("span", { class: `so-state${ended ? " so-ended" : ""}` },
+          `${STATUS_WORDS[link.status] || link.status} · sent `, when(link.createdAt),
+          // A link someone sent for themselves names them once.
+          link.by && link.by !== link.for ? ` by ${link.by}` : "",
+          ` · ${ended ? "was valid" : "works"} until `, when(link.expiresAt),
+          ` · ${clicks}`)),
+      // Only a live link can be withdrawn; an ended one is listed to show how it ended.
+      ended ? null : el("button", { type: "button", class: "so-danger", "aria-label": `Withdraw the ${linkName(link)}`,
+        text: "Withdraw", onclick: guarded(() => withdraw(link)) }));
+  }
+
+  async function withdraw(link) {
+    const sure = await dialog(`Withdraw the ${linkName(link)}?`,
+      [el("p", { text: "It stops working at once: whoever opens it is told to ask you for a new one." })],
+      [["Cancel", false], ["Withdraw", true, "so-danger"]]);
+    if (!sure) return;
+    try {
+      await client.withdrawLink(link.id);
+    } finally {
+      await refreshLinks(); // also when it had ended meanwhile (409): the list then says how
+      // Its button is gone with the old list: keep the keyboard's place on the link's new row.
+      const row = sentList.querySelector(`li[data-link-id="${CSS.escape(link.id)}"]`);
+      if (row) { row.tabIndex = -1; row.focus(); }
+    }
+    say(`Withdrew the ${linkName(link)}.`);
+  }
+
   async function sendLink(provider) {
     const link = await client.authLink({ provider: provider.key });
     const until = new Date(link.expiresAt);
     const field = el("input", { readonly: true, value: link.url, "aria-label": `Link for ${provider.name}` });
     const copied = el("span", { role: "status" });
+    // A link of the organisation's own (it has an id) opens nothing until clicked and can be withdrawn.
+    const withdrawable = link.id ? "If it reaches the wrong person, withdraw it under Sent links. " : "";
     linkBox.replaceChildren(el("div", { class: "so-link" },
       el("strong", { text: `A link to connect ${provider.name}` }), field,
       el("div", {}, "Works until ", el("time", { datetime: link.expiresAt, text: until.toLocaleString() }),
-        ". Anyone holding it can connect an account for your organisation: send it only to the right person. "),
+        ". Anyone holding it can connect an account for your organisation: send it only to the right person. ",
+        withdrawable),
       el("button", { type: "button", text: "Copy", "aria-label": "Copy the link", onclick: async () => {
         field.select();
         try { await navigator.clipboard.writeText(link.url); copied.textContent = "Copied."; }
         catch { document.execCommand("copy"); copied.textContent = "Copied."; }
       } }), " ", copied));
+    if (link.id) await refreshLinks();
     // The link may land below the fold: bring it into view, put the focus on it, and say so.
     linkBox.scrollIntoView({ block: "center" });
     field.focus();
