@@ -97,7 +97,7 @@ OPERATIONS = [
     ("/stackone_auth_links", "post", "Mint a forwardable Auth Link (5 days by default, at most 7)",
      AuthLinkRequestSchema, "minting", (200, answers.AuthLinkAnswerSchema),
      _merge(LOGIN, BODY, POLICY, MINTING, UPSTREAM)),
-    ("/stackone_auth_links", "get", "The caller's Auth Links of ours, newest first (AUTH_LINK_BASE_URL)",
+    ("/stackone_auth_links", "get", "The caller's Auth Links of ours, newest first (empty without AUTH_LINK_BASE_URL)",
      None, "links", (200, answers.LinksAnswerSchema), _merge(LOGIN, (OwnerFieldsForbidden, InvalidRequest))),
     ("/stackone_auth_links/{link_id}", "delete", "Withdraw one of the caller's live links (AUTH_LINK_BASE_URL)",
      None, None, (204, None), _merge(LOGIN, (OwnerFieldsForbidden, LinkNotFound, LinkEnded, StateUnavailable))),
@@ -157,8 +157,8 @@ def build_document(settings: Settings) -> dict:
     for path, method, summary, body, query, (status, answer), problems in OPERATIONS:
         if path.startswith("/admin/") and not settings.serving.admin_token:
             continue  # without ADMIN_TOKEN the operator's route is a 404: not part of this deployment's contract
-        if path.startswith("/stackone_auth_links") and method != "post" and not settings.links.base_url:
-            continue  # links are StackOne's own: nothing to list or withdraw (404)
+        if path == "/stackone_auth_links/{link_id}" and not settings.links.base_url:
+            continue  # links are StackOne's own: nothing to withdraw (404); the list answers empty
         if path == "/stackone_auth_links" and method == "post" and settings.links.base_url:
             answer = answers.SentLinkAnswerSchema  # a link of ours: no token until it is clicked
         operation: dict = {"summary": summary, "responses": {}}

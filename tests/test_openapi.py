@@ -32,7 +32,9 @@ def test_links_of_ours_are_described_only_where_they_are_configured(env):
     from app import create_app
 
     plain = create_app(env).extensions["stackone_connect_openapi"]
-    assert set(plain["paths"]["/stackone_auth_links"]) == {"post"} and "/l/{secret}" not in plain["paths"]
+    # The list answers (empty) either way, so a page need not know the setting; withdrawing and clicking need it.
+    assert set(plain["paths"]["/stackone_auth_links"]) == {"post", "get"} and "/l/{secret}" not in plain["paths"]
+    assert "/stackone_auth_links/{link_id}" not in plain["paths"]
     assert "token" in _answer(plain["paths"]["/stackone_auth_links"]["post"], plain)
     configured = create_app({**env, "AUTH_LINK_BASE_URL": "https://connect.example.com"})
     document = configured.extensions["stackone_connect_openapi"]
