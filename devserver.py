@@ -65,6 +65,8 @@ def demo_environment(port: int, sandbox_port: int, mode: str = "jwt", page_port:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",  # a person reads these; a fleet gets JSON
         # The demo page (examples/legacy_flask_app) is a sibling origin: docs/browser.md's second layout.
         "CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{page_port}",
+        # Auth Links of the demo's own (docs/api.md): on this service's origin, minted when clicked, withdrawable.
+        "AUTH_LINK_BASE_URL": os.environ.get("AUTH_LINK_BASE_URL") or f"http://127.0.0.1:{port}",
     }
     # The example app signs its own session with LEGACY_SECRET_KEY, and (bearer mode) the page's JWTs.
     page_env = {**os.environ, "LEGACY_SECRET_KEY": jwt_secret, "OWNER_JWT_SECRET": jwt_secret,

@@ -133,6 +133,8 @@ def test_with_json_logs_every_line_of_a_run_is_json_the_masters_too(tmp_path):
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
         requests.get(f"http://127.0.0.1:{port}/nowhere", timeout=5)
+        process.terminate()
+        process.wait(60)  # its own shutdown, however loaded the machine: the last line is the master's
     finally:
         stop(process)
     lines = [line for line in log.read_text().splitlines() if line.strip()]
