@@ -16,6 +16,7 @@ from connections.ledger import open_ledger
 from connections.monitor import ConnectionMonitor
 from connections.pause import EndpointPause
 from connections.sender import AppWebhookSender
+from errors import RateLimited
 from identity.resolver import OwnerResolver
 from links.store import LinkStore, open_link_store
 from ratelimit import OwnerLimit
@@ -96,7 +97,22 @@ class Services:
         if settings.base_url is None:
             raise RuntimeError("AUTH_LINK_BASE_URL is not set: links are StackOne's own")
         return LinkService(store=self.link_store, sessions=self.sessions, base_url=settings.base_url,
-                           click_lifetime=settings.click_lifetime)
+                           click_lifetime=settings.click_lifetime, spend=self._click_budget())
+
+    def _click_budget(self):
+        """A link's clicks counted against its owner's OWNER_RATE_LIMIT, in a scope of their own (None: no limit)."""
+        rules = self.settings.serving.owner_rate_limit
+        if not rules:
+            return None
+        limit = OwnerLimit(self.settings, getattr(self.state, "outage", None), rules=rules, scope="link-click")
+
+        def spend(owner_id: str) -> None:
+            refused = limit.take(owner_key(owner_id))
+            if refused is not None:
+                rule, wait = refused
+                raise RateLimited(f"This link has been opened too often ({rule}); try again in {wait} s",
+                                  headers={"Retry-After": str(wait)})
+        return spend
 
     @functools.cached_property
     def polls(self) -> SessionPolls:

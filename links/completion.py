@@ -53,8 +53,11 @@ def completed_by(links: Iterable[Link], event: AccountEvent) -> Link | None:
     if event.kind == ACCOUNT_CREATED:
         return _newest_click(fresh, event.at)
     if event.kind == ACCOUNT_UPDATED:
+        # Else a click that decided "update" on an account of the link's own provider (a link of any provider may
+        # reconnect any account of its owner's: too loose to complete on).
+        named = [link for link in fresh if link.provider is not None]
         return (_newest_click([link for link in clicked if link.account_id == event.account_id], event.at)
-                or _newest_click(fresh, event.at))
+                or _newest_click(named, event.at))
     return None
 
 

@@ -39,6 +39,9 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[7])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 redis.call('EXPIRE', KEYS[3], ARGV[7])
 if ARGV[8] ~= '' then redis.call('ZADD', KEYS[4], ARGV[8], ARGV[1]) end
+-- A reminder due over a day ago belongs to a link that has ended: dropped here, so the set stays bounded even where
+-- no tick claims them (no APP_WEBHOOK_URL), as the records' own expiry bounds the rest.
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (tonumber(ARGV[5]) - 86400))
 return 1
 """
 

@@ -11,7 +11,7 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 # Connect Session tokens: StackOne's (cst_...) and the bundled sandbox's (sbx_...).
 _SESSION_TOKEN = re.compile(r"\b(?:cst|sbx)_[A-Za-z0-9._~+/=-]{6,}")
 # An Auth Link of ours: its path is /l/ and the link's secret (e.g. in gunicorn's own access line, GUNICORN_ACCESSLOG).
-_LINK_PATH = re.compile(r"/l/[A-Za-z0-9_-]+")
+_LINK_PATH = re.compile(r"/l/[^\s\"'?#<>]+")  # percent-encoded too: werkzeug decodes it into the same link
 # What every one of the four patterns above needs somewhere in the text: one scan rules them all out, which is
 # what happens for nearly every line (each is written for every request).
 _MAYBE_CREDENTIAL = re.compile(r"(?i:bearer|basic)\s|eyJ|cst_|sbx_|/l/")

@@ -28,6 +28,11 @@ def startup_notes(settings: Settings) -> list[tuple[int, str]]:
     if not settings.events.webhook_secrets:
         notes.append((logging.WARNING, "STACKONE_WEBHOOK_SECRETS is not set: POST /stackone_webhooks answers 503 "
                                        "and accepts no events"))
+        if settings.links.base_url:
+            # A link is completed by StackOne's account event: without them it opens until it expires.
+            notes.append((logging.WARNING, "AUTH_LINK_BASE_URL is set without STACKONE_WEBHOOK_SECRETS: a link is "
+                                           "never marked completed, so it keeps opening the hub (and holding its "
+                                           "place under ACCOUNT_LIMITS) until it expires or is withdrawn"))
     return notes
 
 

@@ -80,12 +80,15 @@ class LinkService:
     """Makes, lists, withdraws and clicks the owners' links, over a link store and the session path."""
 
     def __init__(self, *, store: LinkStore, sessions: SessionService, base_url: str, click_lifetime: int,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, spend: Callable[[str], None] | None = None) -> None:
         self._store = store
         self._sessions = sessions
         self._base_url = base_url.rstrip("/")
         self._click_lifetime = click_lifetime
         self._clock = clock
+        # Counts a click against its owner's limit (raises RateLimited): a click costs StackOne two or three calls,
+        # and the route has no login to limit, so a link opened in a loop must not spend the API key's budget.
+        self._spend = spend
 
     def send(self, owner: Owner, request: SessionRequest, *, live: bool = False) -> SentLink:
         """Decide now within the caps and make the link (from StackOne's own list of accounts when `live`, as the
@@ -128,8 +131,16 @@ class LinkService:
         refusal as a mint's."""
         if not is_secret(secret):
             raise LinkNotFound()  # not even the shape of one: no digest, no store read
+        digest = secret_digest(secret)
         now = self._clock()
-        change = self._store.click(secret_digest(secret), now)
+        found = self._store.by_secret(digest, now)
+        if found is None:
+            raise LinkNotFound()
+        if not found.live(now):
+            raise LinkEnded(linkStatus=found.status(now))
+        if self._spend is not None:
+            self._spend(found.owner_id)  # before the click is recorded: a refused one is no click
+        change = self._store.click(digest, now)
         if change.link is None:
             raise LinkNotFound()
         link = change.link
@@ -138,6 +149,10 @@ class LinkService:
         owner = Owner(link.owner_id, link.owner_name, link.created_by)
         issued = self._sessions.open_session(owner, link.session_request(self._click_lifetime), live=True,
                                              for_link=link.handle)
+        # Withdrawn while this click was being minted: the withdrawal's 204 promised the link opens no more.
+        latest = self._store.by_secret(digest, self._clock())
+        if latest is not None and latest.status(self._clock()) == WITHDRAWN:
+            raise LinkEnded(linkStatus=WITHDRAWN)
         return link, issued
 
     def places(self, owner_id: str) -> list[Reservation]:

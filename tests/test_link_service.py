@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from errors import AccountLimitReached, LinkEnded, LinkNotFound
+from errors import AccountLimitReached, LinkEnded, LinkNotFound, RateLimited
 from identity.owner import Owner
 from links.model import secret_digest
 from links.store import MemoryLinkStore
@@ -169,3 +169,40 @@ def test_link_places_name_the_link_and_its_end():
     assert (place.kind, place.link, place.provider, place.holder, place.until) == (
         "link", sent.link.handle, "hibob", "hr@globex.test", now + 5 * DAY)
     assert place.as_json()["linkId"] == sent.link.handle
+
+
+def test_a_link_opened_past_its_owners_limit_mints_nothing_and_records_no_click(world):
+    _, store, sessions, clock = world
+    spent: list[str] = []
+
+    def spend(owner_id: str) -> None:
+        spent.append(owner_id)
+        if len(spent) > 2:
+            raise RateLimited("opened too often", headers={"Retry-After": "30"})
+
+    service = LinkService(store=store, sessions=sessions, base_url="https://connect.example.com/",
+                          click_lifetime=900, clock=clock, spend=spend)
+    secret = service.send(OWNER, ask()).url.rsplit("/", 1)[1]
+    service.click(secret)
+    service.click(secret)
+    with pytest.raises(RateLimited):
+        service.click(secret)
+    assert spent == ["org-1"] * 3 and len(sessions.opened) == 2
+    assert store.by_secret(secret_digest(secret), clock()).clicks == 2
+
+
+def test_a_link_withdrawn_while_its_click_was_minted_does_not_open(world):
+    service, store, sessions, clock = world
+    sent = service.send(OWNER, ask())
+    secret = sent.url.rsplit("/", 1)[1]
+    mint = sessions.open_session
+
+    def withdrawn_meanwhile(owner, request, **kwargs):
+        issued = mint(owner, request, **kwargs)
+        service.withdraw(OWNER, sent.link.handle)  # the owner's 204 comes back while this click is minted
+        return issued
+
+    sessions.open_session = withdrawn_meanwhile
+    with pytest.raises(LinkEnded) as ended:
+        service.click(secret)
+    assert ended.value.extra["linkStatus"] == "withdrawn"

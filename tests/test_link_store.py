@@ -234,6 +234,17 @@ def test_a_reminder_is_due_a_day_before_the_end_and_goes_with_a_withdrawal(backe
     assert not store.finish_reminder(taken[0]) and store.finish_reminder(again[0])
 
 
+def test_reminders_nobody_claims_do_not_pile_up_in_redis(backends):
+    # Without APP_WEBHOOK_URL no tick claims reminders: a link's own create drops those of links already ended.
+    import redis
+
+    store = backends.fresh("redis")
+    store.create(link(1, lifetime=2 * DAY), 0.0)  # its reminder is due at day 1, the link ends at day 2
+    store.create(link(2, created=3 * DAY), 3 * DAY)
+    reminders = redis.Redis.from_url(backends.redis_url).zrange(store._key("remind"), 0, -1)
+    assert reminders == [link(2, created=3 * DAY).digest.encode()]
+
+
 def _stored_bytes_redis(url: str, prefix: str) -> bytes:
     import redis
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -36,3 +37,15 @@ def test_a_worker_builds_its_app_from_the_settings_its_master_parsed(env, monkey
     parsed = Settings.from_env({**env, "SERVICE_NAME": "parsed-by-the-master"})
     monkeypatch.setattr("serving.gunicorn_settings._master_settings", parsed)
     assert entry.load_app().extensions[EXTENSION_KEY].settings is parsed
+
+
+def test_links_of_ours_without_stackones_events_are_warned_of_at_start(env):
+    from config import Settings
+    from serving.preflight import startup_notes
+
+    def warnings(**extra):
+        notes = startup_notes(Settings.from_env({**env, **extra}))
+        return [line for level, line in notes if level >= logging.WARNING and "AUTH_LINK_BASE_URL" in line]
+
+    assert len(warnings(AUTH_LINK_BASE_URL="https://connect.example.com", STACKONE_WEBHOOK_SECRETS="")) == 1
+    assert warnings(AUTH_LINK_BASE_URL="https://connect.example.com", STACKONE_WEBHOOK_SECRETS="whsec_0123456789") == []

@@ -106,6 +106,8 @@ def open_link(secret: str):
 def _refusal_kind(refused: ServiceError) -> str:
     if refused.code == "account_limit":
         return "limit"
+    if refused.code == "rate_limited":
+        return "unavailable"  # opened too often: try again shortly
     if isinstance(refused, (StackOneError, StateUnavailable)) or refused.status >= 500:
         return "unavailable"
     return "refused"
