@@ -59,6 +59,8 @@ def make_app(state_dir: Path, receiver_url: str, redis_url: str | None):
               "RECONCILE_INTERVAL": "0"}
     if redis_url:
         config["REDIS_URL"] = redis_url
+    if os.environ.get("BENCH_SCALE_LINKS"):  # Auth Links of ours on: each tick also claims the links' reminders
+        config["AUTH_LINK_BASE_URL"] = "https://connect.bench.test"
     return create_app(config)
 
 

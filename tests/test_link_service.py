@@ -15,6 +15,7 @@ from links.store import MemoryLinkStore
 from policy import Action, Decision, SessionRequest
 from sessions.links import LinkService, link_places
 from sessions.mint import IssuedSession
+from tests.sqlite_state_kit import Clock
 
 OWNER = Owner("org-1", "Acme Inc", "ann@acme.test")
 DAY = 86400.0
@@ -46,17 +47,10 @@ class FakeSessions:
                              request.expires_in, datetime.fromtimestamp(0, UTC))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def world():
     store, sessions, clock = MemoryLinkStore(), FakeSessions(), Clock()
+    clock.now = 1000.0
     service = LinkService(store=store, sessions=sessions, base_url="https://connect.example.com/",
                           click_lifetime=900, clock=clock)
     return service, store, sessions, clock
